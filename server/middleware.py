@@ -1,0 +1,89 @@
+"""The two middlewares every request passes: errors in the seed's shape, and CORS."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+import asyncpg
+import redis.exceptions
+from aiohttp import web
+
+from schema.errors import ApiError, ErrorCode
+from server.responses import error_response
+from server.state import SETTINGS
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+_HTTP_CODES = {
+    400: ErrorCode.INVALID_REQUEST,
+    401: ErrorCode.UNAUTHORIZED,
+    403: ErrorCode.FORBIDDEN,
+    404: ErrorCode.NOT_FOUND,
+    405: ErrorCode.METHOD_NOT_ALLOWED,
+    409: ErrorCode.CONFLICT,
+    413: ErrorCode.PAYLOAD_TOO_LARGE,
+    415: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+}
+
+# Backing services being unreachable is an outage, not a bug: answer 503 so load balancers
+# and clients retry, and keep 500 for what really is our fault.
+_UNAVAILABLE = (
+    OSError,
+    asyncpg.exceptions.PostgresConnectionError,
+    asyncpg.exceptions.ConnectionDoesNotExistError,
+    asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.TooManyConnectionsError,
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+)
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except ApiError as error:
+        return error_response(error.code, error.message)
+    except web.HTTPException as error:
+        if error.status < 400:
+            raise
+        code = _HTTP_CODES.get(
+            error.status,
+            ErrorCode.INVALID_REQUEST if error.status < 500 else ErrorCode.INTERNAL_ERROR,
+        )
+        message = "Not found" if error.status == 404 else error.reason
+        return error_response(code, message, status=error.status)
+    except _UNAVAILABLE:
+        log.exception("backing service unavailable during %s %s", request.method, request.path)
+        return error_response(ErrorCode.SERVICE_UNAVAILABLE, "A backing service is unavailable")
+    except Exception:
+        # request.path, never the query string or headers: those can carry tokens.
+        log.exception("unhandled error during %s %s", request.method, request.path)
+        return error_response(ErrorCode.INTERNAL_ERROR, "Internal server error")
+
+
+_ALLOWED_HEADERS = "Authorization, Content-Type, Idempotency-Key"
+_EXPOSED_HEADERS = "X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, Retry-After"
+
+
+@web.middleware
+async def cors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    origins = request.app[SETTINGS].cors_origins
+    origin = request.headers.get("Origin")
+    allowed = origin is not None and ("*" in origins or origin in origins)
+    preflight = request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers
+    if preflight and allowed:
+        response: web.StreamResponse = web.Response(status=204)
+        response.headers["Access-Control-Allow-Methods"] = "GET, POST, PUT, PATCH, DELETE"
+        response.headers["Access-Control-Allow-Headers"] = _ALLOWED_HEADERS
+        response.headers["Access-Control-Max-Age"] = "600"
+    else:
+        response = await handler(request)
+    if allowed and not response.prepared:
+        response.headers["Access-Control-Allow-Origin"] = origin or ""
+        response.headers["Access-Control-Expose-Headers"] = _EXPOSED_HEADERS
+        response.headers.add("Vary", "Origin")
+    return response

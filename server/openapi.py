@@ -1,0 +1,168 @@
+"""The OpenAPI 3 document, generated from the pydantic models in `schema/models.py`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from schema import models
+from schema.errors import STATUS_OF, ErrorCode
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    path: str
+    summary: str
+    response: type[BaseModel] | None
+    status: int = 200
+    body: type[BaseModel] | None = None
+    auth: str | None = "participant token"
+    errors: tuple[ErrorCode, ...] = ()
+    tag: str = "sessions"
+    description: str = ""
+    parameters: tuple[str, ...] = field(default=())
+
+
+_SESSION_ERRORS = (
+    ErrorCode.INVALID_REQUEST,
+    ErrorCode.UNAUTHORIZED,
+    ErrorCode.FORBIDDEN,
+    ErrorCode.SESSION_NOT_FOUND,
+    ErrorCode.SESSION_EXPIRED,
+)
+_BODY_ERRORS = (ErrorCode.PAYLOAD_TOO_LARGE, ErrorCode.UNSUPPORTED_MEDIA_TYPE)
+_SESSION = "/api/v1/sessions/{sessionId}"
+
+OPERATIONS: tuple[Operation, ...] = (
+    Operation("post", "/api/v1/sessions", "Create an interview session",
+              models.CreatedSessionEnvelope, 201, models.CreateSessionRequest, auth=None,
+              errors=(ErrorCode.INVALID_REQUEST, *_BODY_ERRORS),
+              description="Returns the creator's participant token and one invite per role."),
+    Operation("get", _SESSION, "Get a session", models.SessionEnvelope,
+              errors=_SESSION_ERRORS),
+    Operation("patch", _SESSION, "Update code, language or title", models.SessionEnvelope,
+              body=models.UpdateSessionRequest, errors=_SESSION_ERRORS + _BODY_ERRORS),
+    Operation("delete", _SESSION, "Delete a session (interviewers)", None, 204,
+              errors=_SESSION_ERRORS),
+    Operation("post", f"{_SESSION}/join", "Join with an invite token", models.JoinedSessionEnvelope,
+              body=models.JoinRequest, auth="invite token (or own participant token to rejoin)",
+              errors=_SESSION_ERRORS + _BODY_ERRORS),
+    Operation("put", f"{_SESSION}/code", "Save the code", models.SessionEnvelope,
+              body=models.SaveCodeRequest, errors=_SESSION_ERRORS + _BODY_ERRORS),
+    Operation("get", f"{_SESSION}/participants", "List participants", models.ParticipantsEnvelope,
+              errors=_SESSION_ERRORS, tag="participants"),
+    Operation("patch", f"{_SESSION}/participants/{{participantId}}",
+              "Update a participant (self, or interviewers for anyone)",
+              models.ParticipantEnvelope, body=models.UpdateParticipantRequest,
+              errors=(*_SESSION_ERRORS, ErrorCode.PARTICIPANT_NOT_FOUND, *_BODY_ERRORS),
+              tag="participants", parameters=("participantId",)),
+    Operation("delete", f"{_SESSION}/participants/{{participantId}}",
+              "Remove a participant (self, or interviewers for anyone)", None, 204,
+              errors=(*_SESSION_ERRORS, ErrorCode.PARTICIPANT_NOT_FOUND),
+              tag="participants", parameters=("participantId",)),
+    Operation("get", "/api/v1/health", "Liveness in the seed's shape", models.Health,
+              auth=None, tag="health"),
+    Operation("get", "/api/v1/health/detailed", "Memory, CPU, platform and backing services",
+              models.DetailedHealth, auth=None, tag="health"),
+    Operation("get", "/health/live", "Kubernetes liveness", models.Health, auth=None,
+              tag="health"),
+    Operation("get", "/health/ready", "Kubernetes readiness: Postgres and Redis reachable",
+              models.Readiness, auth=None, tag="health",
+              errors=(ErrorCode.SERVICE_UNAVAILABLE,)),
+)  # fmt: skip
+
+_REF = "#/components/schemas/{model}"
+
+
+def _component_schemas() -> dict[str, Any]:
+    used: set[type[BaseModel]] = {models.ErrorResponse}
+    for operation in OPERATIONS:
+        used.update(model for model in (operation.body, operation.response) if model)
+    ordered = sorted(used, key=lambda model: model.__name__)
+    _, schemas = models_json_schema(
+        [(model, "validation" if model in _request_models() else "serialization")
+         for model in ordered],
+        ref_template=_REF,
+        by_alias=True,
+    )
+    return schemas.get("$defs", {})
+
+
+def _request_models() -> set[type[BaseModel]]:
+    return {operation.body for operation in OPERATIONS if operation.body}
+
+
+def _parameters(operation: Operation) -> list[dict[str, Any]]:
+    parameters: list[dict[str, Any]] = []
+    if "{sessionId}" in operation.path:
+        parameters.append({
+            "name": "sessionId", "in": "path", "required": True,
+            "schema": {"type": "string", "pattern": "^[0-9a-f]{8}$"},
+        })  # fmt: skip
+    for name in operation.parameters:
+        parameters.append(
+            {"name": name, "in": "path", "required": True,
+             "schema": {"type": "string", "format": "uuid"}}
+        )  # fmt: skip
+    return parameters
+
+
+def _operation_spec(operation: Operation) -> dict[str, Any]:
+    responses: dict[str, Any] = {}
+    if operation.response is None:
+        responses[str(operation.status)] = {"description": "No content"}
+    else:
+        responses[str(operation.status)] = {
+            "description": "Success",
+            "content": {"application/json": {"schema": {
+                "$ref": _REF.format(model=operation.response.__name__)}}},
+        }  # fmt: skip
+    for code in operation.errors:
+        status = str(STATUS_OF[code])
+        error_schema = {"$ref": _REF.format(model="ErrorResponse")}
+        entry = responses.setdefault(
+            status, {"description": "", "content": {"application/json": {"schema": error_schema}}}
+        )
+        entry["description"] = ", ".join(filter(None, [entry["description"], code.value]))
+    spec: dict[str, Any] = {
+        "summary": operation.summary,
+        "tags": [operation.tag],
+        "parameters": _parameters(operation),
+        "responses": responses,
+    }
+    if operation.description:
+        spec["description"] = operation.description
+    if operation.auth:
+        spec["security"] = [{"bearer": []}]
+        spec["description"] = (spec.get("description", "") + f" Auth: {operation.auth}.").strip()
+    if operation.body is not None:
+        spec["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": {
+                "$ref": _REF.format(model=operation.body.__name__)}}},
+        }  # fmt: skip
+    return spec
+
+
+def openapi_document() -> dict[str, Any]:
+    paths: dict[str, dict[str, Any]] = {}
+    for operation in OPERATIONS:
+        paths.setdefault(operation.path, {})[operation.method] = _operation_spec(operation)
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Duet API",
+            "version": "0.1.0",
+            "description": "Real-time collaborative coding interviews. Errors always have the "
+            'shape {"success": false, "error": "...", "code": "..."}.',
+        },
+        "paths": paths,
+        "components": {
+            "schemas": _component_schemas(),
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+    }

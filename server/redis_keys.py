@@ -1,0 +1,30 @@
+"""Where a session's state lives in Redis, and how it is removed with the session.
+
+Every per-session key is named `duet:session:{id}:…`, so deleting a session (by the API or
+the expiry sweep) can find them all; writers also set a TTL at the session's expiry, so a
+key survives a crash between the Postgres delete and this cleanup by at most that long.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import redis.asyncio as redis
+
+
+def session_key(session_id: str, name: str) -> str:
+    return f"duet:session:{session_id}:{name}"
+
+
+async def delete_session_keys(client: redis.Redis, session_ids: Iterable[str]) -> int:
+    deleted = 0
+    for session_id in session_ids:
+        batch: list[bytes] = []
+        async for key in client.scan_iter(match=session_key(session_id, "*"), count=500):
+            batch.append(key)
+            if len(batch) >= 500:
+                deleted += await client.unlink(*batch)
+                batch.clear()
+        if batch:
+            deleted += await client.unlink(*batch)
+    return deleted

@@ -1,0 +1,53 @@
+"""`/api/v1/sessions/{id}/participants`: list, update, remove."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from schema.models import UpdateParticipantRequest
+from server import sessions
+from server.access import authorize, require_self_or_interviewer
+from server.clock import now_ms
+from server.requests import participant_id_param, read_json, request_token, session_id_param
+from server.responses import json_response
+from server.state import POOL
+
+routes = web.RouteTableDef()
+
+
+@routes.get("/api/v1/sessions/{session_id}/participants")
+async def list_participants(request: web.Request) -> web.Response:
+    session_id = session_id_param(request)
+    pool = request.app[POOL]
+    await authorize(pool, session_id, request_token(request), now_ms())
+    participants = await sessions.list_participants(pool, session_id)
+    # The seed answers with a bare {"participants": [...]}; keep that key beside the envelope.
+    return json_response(
+        {"success": True, "data": {"participants": participants}, "participants": participants}
+    )
+
+
+@routes.patch("/api/v1/sessions/{session_id}/participants/{participant_id}")
+async def update_participant(request: web.Request) -> web.Response:
+    session_id = session_id_param(request)
+    participant_id = participant_id_param(request)
+    pool = request.app[POOL]
+    caller = await authorize(pool, session_id, request_token(request), now_ms())
+    require_self_or_interviewer(caller, participant_id, "edit")
+    body = await read_json(request, UpdateParticipantRequest)
+    participant = await sessions.update_participant(
+        pool, session_id, participant_id, body.model_dump(exclude_unset=True)
+    )
+    # The seed answers with the bare participant; keep its fields beside the envelope.
+    return json_response({**participant, "success": True, "data": participant})
+
+
+@routes.delete("/api/v1/sessions/{session_id}/participants/{participant_id}")
+async def remove_participant(request: web.Request) -> web.Response:
+    session_id = session_id_param(request)
+    participant_id = participant_id_param(request)
+    pool = request.app[POOL]
+    caller = await authorize(pool, session_id, request_token(request), now_ms())
+    require_self_or_interviewer(caller, participant_id, "remove")
+    await sessions.remove_participant(pool, session_id, participant_id)
+    return web.Response(status=204)

@@ -1,0 +1,135 @@
+"""`/api/v1/sessions`: create, read, update, delete, join, save code."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from schema.errors import ApiError, ErrorCode
+from schema.models import (
+    CreateSessionRequest,
+    JoinRequest,
+    SaveCodeRequest,
+    UpdateSessionRequest,
+)
+from server import sessions
+from server.access import authorize, require_interviewer
+from server.clock import now_ms
+from server.config import Settings
+from server.languages import check_language
+from server.redis_keys import delete_session_keys
+from server.requests import read_json, request_token, session_id_param
+from server.responses import envelope
+from server.state import POOL, REDIS, SETTINGS
+
+routes = web.RouteTableDef()
+
+
+def check_code_size(code: str, settings: Settings) -> str:
+    size = len(code.encode("utf-8"))
+    if size > settings.max_code_bytes:
+        raise ApiError(
+            ErrorCode.PAYLOAD_TOO_LARGE,
+            f"code is {size} bytes; the limit is {settings.max_code_bytes} bytes",
+        )
+    return code
+
+
+def public_base_url(request: web.Request, settings: Settings) -> str:
+    return settings.public_url or f"{request.scheme}://{request.host}"
+
+
+def invite_url(base: str, session_id: str, token: str) -> str:
+    return f"{base}/s/{session_id}?invite={token}"
+
+
+@routes.post("/api/v1/sessions")
+async def create_session(request: web.Request) -> web.Response:
+    settings = request.app[SETTINGS]
+    body = await read_json(request, CreateSessionRequest)
+    check_language(body.language)
+    check_code_size(body.code, settings)
+    created = await sessions.create_session(
+        request.app[POOL],
+        creator=body.creator,
+        code=body.code,
+        language=body.language,
+        title=body.title,
+        now=now_ms(),
+        ttl_ms=settings.session_ttl_ms,
+    )
+    base = public_base_url(request, settings)
+    session_id = created.session["id"]
+    invites = {
+        role: {"token": token, "url": invite_url(base, session_id, token)}
+        for role, token in (
+            ("interviewer", created.interviewer_invite),
+            ("candidate", created.candidate_invite),
+        )
+    }
+    return envelope(created.session, status=201, token=created.creator_token, invites=invites)
+
+
+@routes.get("/api/v1/sessions/{session_id}")
+async def get_session(request: web.Request) -> web.Response:
+    session_id = session_id_param(request)
+    pool = request.app[POOL]
+    await authorize(pool, session_id, request_token(request), now_ms())
+    return envelope(await sessions.fetch_session(pool, session_id))
+
+
+async def _update(request: web.Request, changes: dict[str, str]) -> web.Response:
+    settings = request.app[SETTINGS]
+    if "language" in changes:
+        check_language(changes["language"])
+    if "code" in changes:
+        check_code_size(changes["code"], settings)
+    session = await sessions.update_session(
+        request.app[POOL], request.match_info["session_id"], changes, now_ms()
+    )
+    return envelope(session)
+
+
+@routes.patch("/api/v1/sessions/{session_id}")
+async def patch_session(request: web.Request) -> web.Response:
+    session_id = session_id_param(request)
+    await authorize(request.app[POOL], session_id, request_token(request), now_ms())
+    body = await read_json(request, UpdateSessionRequest)
+    return await _update(request, body.model_dump(exclude_unset=True))
+
+
+@routes.put("/api/v1/sessions/{session_id}/code")
+async def save_code(request: web.Request) -> web.Response:
+    session_id = session_id_param(request)
+    await authorize(request.app[POOL], session_id, request_token(request), now_ms())
+    body = await read_json(request, SaveCodeRequest)
+    return await _update(request, body.model_dump(exclude_unset=True))
+
+
+@routes.delete("/api/v1/sessions/{session_id}")
+async def delete_session(request: web.Request) -> web.Response:
+    session_id = session_id_param(request)
+    pool = request.app[POOL]
+    caller = await authorize(pool, session_id, request_token(request), now_ms())
+    require_interviewer(caller, "delete the session")
+    if await sessions.delete_session(pool, session_id):
+        await delete_session_keys(request.app[REDIS], [session_id])
+    return web.Response(status=204)
+
+
+@routes.post("/api/v1/sessions/{session_id}/join")
+async def join_session(request: web.Request) -> web.Response:
+    """Join with an invite token (the role comes from the invite), or rejoin with one's own
+    participant token."""
+    session_id = session_id_param(request)
+    caller = await authorize(
+        request.app[POOL], session_id, request_token(request), now_ms(), invite_allowed=True
+    )
+    body = await read_json(request, JoinRequest)
+    if caller.kind == "participant" and caller.participant_id != body.user.id:
+        raise ApiError(
+            ErrorCode.FORBIDDEN, "A participant token can only rejoin as its own participant"
+        )
+    session, token = await sessions.join_session(
+        request.app[POOL], session_id, body.user, caller.role, now_ms()
+    )
+    return envelope(session, token=token)

@@ -1,0 +1,250 @@
+"""Sessions, participants and their tokens in Postgres: every query the REST API makes.
+
+Functions take a connection (or pool) and plain values and return plain dicts in the seed's
+camelCase shapes, ready to serialise; permission decisions live in `server/access.py`.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from schema.errors import ApiError, ErrorCode
+from schema.models import UserInfo
+from server.tokens import new_token, token_digest
+
+_PARTICIPANTS_JSON = """
+    (SELECT coalesce(json_agg(json_build_object(
+        'id', p.id, 'name', p.name, 'role', p.role, 'color', p.color,
+        'joinedAt', p.joined_at, 'isOnline', p.is_online) ORDER BY p.joined_at, p.id), '[]')
+     FROM participants p WHERE p.session_id = s.id) AS participants
+"""
+
+_SESSION_COLUMNS = f"""
+    s.id, s.created_at, s.updated_at, s.expires_at, s.code, s.language, s.creator_id, s.title,
+    {_PARTICIPANTS_JSON}
+"""
+
+MAX_ID_ATTEMPTS = 8
+
+
+def new_session_id() -> str:
+    return secrets.token_hex(4)
+
+
+def session_from_row(row: asyncpg.Record) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "createdAt": row["created_at"],
+        "updatedAt": row["updated_at"],
+        "expiresAt": row["expires_at"],
+        "code": row["code"],
+        "language": row["language"],
+        "participants": json.loads(row["participants"]),
+        "creatorId": str(row["creator_id"]),
+        "title": row["title"],
+    }
+
+
+def participant_from_row(row: asyncpg.Record) -> dict[str, Any]:
+    return {
+        "id": str(row["id"]),
+        "name": row["name"],
+        "role": row["role"],
+        "color": row["color"],
+        "joinedAt": row["joined_at"],
+        "isOnline": row["is_online"],
+    }
+
+
+@dataclass(frozen=True)
+class CreatedSession:
+    session: dict[str, Any]
+    creator_token: str
+    interviewer_invite: str
+    candidate_invite: str
+
+
+async def fetch_session(connection: asyncpg.Connection, session_id: str) -> dict[str, Any]:
+    row = await connection.fetchrow(
+        f"SELECT {_SESSION_COLUMNS} FROM sessions s WHERE s.id = $1", session_id
+    )
+    if row is None:
+        raise ApiError(ErrorCode.SESSION_NOT_FOUND, "Session not found")
+    return session_from_row(row)
+
+
+async def _insert_token(
+    connection: asyncpg.Connection,
+    session_id: str,
+    kind: str,
+    role: str,
+    participant_id: UUID | None,
+    now: int,
+) -> str:
+    token = new_token("participant" if kind == "participant" else "invite")
+    await connection.execute(
+        "INSERT INTO session_tokens (token_hash, session_id, kind, role, participant_id,"
+        " created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        token_digest(token),
+        session_id,
+        kind,
+        role,
+        participant_id,
+        now,
+    )
+    return token
+
+
+async def create_session(
+    pool: asyncpg.Pool,
+    *,
+    creator: UserInfo,
+    code: str,
+    language: str,
+    title: str,
+    now: int,
+    ttl_ms: int,
+    make_id: Callable[[], str] = new_session_id,
+) -> CreatedSession:
+    async with pool.acquire() as connection, connection.transaction():
+        for _ in range(MAX_ID_ATTEMPTS):
+            session_id = make_id()
+            inserted = await connection.fetchval(
+                "INSERT INTO sessions (id, created_at, updated_at, expires_at, code, language,"
+                " creator_id, title) VALUES ($1, $2, $2, $3, $4, $5, $6, $7)"
+                " ON CONFLICT (id) DO NOTHING RETURNING id",
+                session_id,
+                now,
+                now + ttl_ms,
+                code,
+                language,
+                creator.id,
+                title,
+            )
+            if inserted is not None:
+                break
+        else:
+            raise ApiError(ErrorCode.INTERNAL_ERROR, "Could not allocate a session id")
+        await connection.execute(
+            "INSERT INTO participants (session_id, id, name, role, color, joined_at, is_online)"
+            " VALUES ($1, $2, $3, 'interviewer', $4, $5, true)",
+            session_id,
+            creator.id,
+            creator.name,
+            creator.color,
+            now,
+        )
+        creator_token = await _insert_token(
+            connection, session_id, "participant", "interviewer", creator.id, now
+        )
+        interviewer_invite = await _insert_token(
+            connection, session_id, "invite", "interviewer", None, now
+        )
+        candidate_invite = await _insert_token(
+            connection, session_id, "invite", "candidate", None, now
+        )
+        session = await fetch_session(connection, session_id)
+    return CreatedSession(session, creator_token, interviewer_invite, candidate_invite)
+
+
+async def update_session(
+    pool: asyncpg.Pool, session_id: str, changes: dict[str, str], now: int
+) -> dict[str, Any]:
+    """Set the given columns (code, language, title) and bump updatedAt."""
+    allowed = {"code", "language", "title"}
+    assert set(changes) <= allowed, changes
+    assignments = ["updated_at = $2"]
+    assignments += [f"{column} = ${index}" for index, column in enumerate(changes, 3)]
+    async with pool.acquire() as connection, connection.transaction():
+        updated = await connection.fetchval(
+            f"UPDATE sessions SET {', '.join(assignments)} WHERE id = $1 RETURNING id",
+            session_id,
+            now,
+            *changes.values(),
+        )
+        if updated is None:
+            raise ApiError(ErrorCode.SESSION_NOT_FOUND, "Session not found")
+        return await fetch_session(connection, session_id)
+
+
+async def delete_session(pool: asyncpg.Pool, session_id: str) -> bool:
+    deleted = await pool.fetchval("DELETE FROM sessions WHERE id = $1 RETURNING id", session_id)
+    return deleted is not None
+
+
+async def join_session(
+    pool: asyncpg.Pool, session_id: str, user: UserInfo, role: str, now: int
+) -> tuple[dict[str, Any], str]:
+    """Add `user` with `role`, or bring an existing participant of that role back online.
+
+    A user id already held by a participant of another role is refused: ids are visible to
+    everyone in the session, so otherwise a candidate invite plus the interviewer's id would
+    yield an interviewer token.
+    """
+    async with pool.acquire() as connection, connection.transaction():
+        participant_id = await connection.fetchval(
+            "INSERT INTO participants (session_id, id, name, role, color, joined_at, is_online)"
+            " VALUES ($1, $2, $3, $4, $5, $6, true)"
+            " ON CONFLICT (session_id, id) DO UPDATE SET is_online = true"
+            " WHERE participants.role = EXCLUDED.role"
+            " RETURNING id",
+            session_id,
+            user.id,
+            user.name,
+            role,
+            user.color,
+            now,
+        )
+        if participant_id is None:
+            raise ApiError(
+                ErrorCode.FORBIDDEN,
+                "This user id belongs to a participant with another role in this session",
+            )
+        token = await _insert_token(connection, session_id, "participant", role, user.id, now)
+        session = await fetch_session(connection, session_id)
+    return session, token
+
+
+async def list_participants(pool: asyncpg.Pool, session_id: str) -> list[dict[str, Any]]:
+    rows = await pool.fetch(
+        "SELECT id, name, role, color, joined_at, is_online FROM participants"
+        " WHERE session_id = $1 ORDER BY joined_at, id",
+        session_id,
+    )
+    return [participant_from_row(row) for row in rows]
+
+
+async def update_participant(
+    pool: asyncpg.Pool, session_id: str, participant_id: UUID, changes: dict[str, Any]
+) -> dict[str, Any]:
+    allowed = {"name", "color", "is_online"}
+    assert changes and set(changes) <= allowed, changes
+    assignments = ", ".join(f"{column} = ${index}" for index, column in enumerate(changes, 3))
+    row = await pool.fetchrow(
+        f"UPDATE participants SET {assignments} WHERE session_id = $1 AND id = $2"
+        " RETURNING id, name, role, color, joined_at, is_online",
+        session_id,
+        participant_id,
+        *changes.values(),
+    )
+    if row is None:
+        raise ApiError(ErrorCode.PARTICIPANT_NOT_FOUND, "Participant not found")
+    return participant_from_row(row)
+
+
+async def remove_participant(pool: asyncpg.Pool, session_id: str, participant_id: UUID) -> None:
+    """Delete the participant; its tokens go with it (foreign key cascade)."""
+    removed = await pool.fetchval(
+        "DELETE FROM participants WHERE session_id = $1 AND id = $2 RETURNING id",
+        session_id,
+        participant_id,
+    )
+    if removed is None:
+        raise ApiError(ErrorCode.PARTICIPANT_NOT_FOUND, "Participant not found")

@@ -1,0 +1,14 @@
+"""Typed keys for what the app holds: everything a handler needs is reachable from the app."""
+
+from __future__ import annotations
+
+import asyncpg
+import redis.asyncio as redis
+from aiohttp import web
+
+from server.config import Settings
+
+SETTINGS = web.AppKey("settings", Settings)
+POOL = web.AppKey("pool", asyncpg.Pool)
+REDIS = web.AppKey("redis", redis.Redis)
+STARTED_AT = web.AppKey("started_at", float)

@@ -54,9 +54,7 @@ async def authorize(
     if row["expires_at"] <= now:
         raise ApiError(ErrorCode.SESSION_EXPIRED, "Session has expired")
     if token is None:
-        raise ApiError(
-            ErrorCode.UNAUTHORIZED, "Missing 'Authorization: Bearer <token>' header"
-        )
+        raise ApiError(ErrorCode.UNAUTHORIZED, "Missing 'Authorization: Bearer <token>' header")
     if row["token_session"] is None:
         raise ApiError(ErrorCode.UNAUTHORIZED, "Unknown or revoked token")
     if row["token_session"] != session_id:

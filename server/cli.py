@@ -89,8 +89,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve_parser = commands.add_parser("serve", help="run the HTTP and realtime server")
     serve_parser.add_argument("--host", default="127.0.0.1")
     serve_parser.add_argument("--port", type=int, default=8000)
-    for sub in (serve_parser, commands.add_parser("migrate", help="apply database migrations"),
-                commands.add_parser("sweep", help="delete expired sessions once, then exit")):
+    for sub in (
+        serve_parser,
+        commands.add_parser("migrate", help="apply database migrations"),
+        commands.add_parser("sweep", help="delete expired sessions once, then exit"),
+    ):
         sub.add_argument("--data-dir", type=Path, help="embedded servers' data (DUET_DATA_DIR)")
     arguments = parser.parse_args(argv)
 

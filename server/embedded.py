@@ -157,13 +157,11 @@ def _start_redis(directory: Path) -> EmbeddedRedis:
     return EmbeddedRedis(directory, socket_path, process)
 
 
-def embedded_for(database_url: str | None, redis_url: str | None, data_dir: Path) -> (
-    EmbeddedServices
-):
+def embedded_for(
+    database_url: str | None, redis_url: str | None, data_dir: Path
+) -> EmbeddedServices:
     """Start whichever of the two servers has no URL configured."""
-    services = start_embedded(
-        data_dir, postgres=database_url is None, redis=redis_url is None
-    )
+    services = start_embedded(data_dir, postgres=database_url is None, redis=redis_url is None)
     services.database_url = database_url or services.database_url
     services.redis_url = redis_url or services.redis_url
     os.environ.setdefault("PGCONNECT_TIMEOUT", "10")

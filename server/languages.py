@@ -10,7 +10,5 @@ SESSION_LANGUAGES: tuple[str, ...] = ("javascript", "python", "html")
 
 def check_language(language: str) -> str:
     if language not in SESSION_LANGUAGES:
-        raise invalid(
-            f"Unknown language '{language}'; allowed: {', '.join(SESSION_LANGUAGES)}"
-        )
+        raise invalid(f"Unknown language '{language}'; allowed: {', '.join(SESSION_LANGUAGES)}")
     return language

@@ -84,8 +84,10 @@ def _component_schemas() -> dict[str, Any]:
         used.update(model for model in (operation.body, operation.response) if model)
     ordered = sorted(used, key=lambda model: model.__name__)
     _, schemas = models_json_schema(
-        [(model, "validation" if model in _request_models() else "serialization")
-         for model in ordered],
+        [
+            (model, "validation" if model in _request_models() else "serialization")
+            for model in ordered
+        ],
         ref_template=_REF,
         by_alias=True,
     )

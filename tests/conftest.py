@@ -1,0 +1,129 @@
+"""Shared fixtures: real Postgres and Redis (embedded unless DUET_*_URL are set), an app
+client per test, and helpers that speak the API the way a client would."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+import redis.asyncio as redis
+from aiohttp.test_utils import TestClient
+
+from server.app import create_app
+from server.config import Settings
+from server.embedded import embedded_for
+
+
+@dataclass(frozen=True)
+class Backing:
+    database_url: str
+    redis_url: str
+
+
+@pytest.fixture(scope="session")
+def backing(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backing]:
+    services = embedded_for(
+        os.environ.get("DUET_DATABASE_URL"),
+        os.environ.get("DUET_REDIS_URL"),
+        tmp_path_factory.mktemp("backing"),
+    )
+    assert services.database_url and services.redis_url
+    yield Backing(services.database_url, services.redis_url)
+    services.stop()
+
+
+@pytest.fixture
+def settings(backing: Backing, tmp_path: Path) -> Settings:
+    return Settings(
+        database_url=backing.database_url,
+        redis_url=backing.redis_url,
+        data_dir=tmp_path,
+        public_url="http://duet.test",
+        cors_origins=["http://app.test"],
+        max_code_bytes=64 * 1024,
+    )
+
+
+@pytest.fixture
+async def client(aiohttp_client: Any, settings: Settings) -> TestClient:
+    return await aiohttp_client(create_app(settings))
+
+
+@pytest.fixture
+async def db(backing: Backing) -> AsyncIterator[asyncpg.Connection]:
+    connection = await asyncpg.connect(backing.database_url)
+    yield connection
+    await connection.close()
+
+
+@pytest.fixture
+async def cache(backing: Backing) -> AsyncIterator[redis.Redis]:
+    client = redis.from_url(backing.redis_url)
+    yield client
+    await client.aclose()
+
+
+def user(name: str = "Ada", color: str = "hsl(250, 84%, 54%)") -> dict[str, str]:
+    return {"id": str(uuid.uuid4()), "name": name, "color": color}
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@dataclass
+class Room:
+    """A created session and the credentials its creator received."""
+
+    id: str
+    creator: dict[str, str]
+    token: str
+    interviewer_invite: str
+    candidate_invite: str
+    body: dict[str, Any]
+
+
+async def create_room(client: TestClient, **fields: Any) -> Room:
+    creator = fields.pop("creator", None) or user("Ivy Interviewer")
+    response = await client.post("/api/v1/sessions", json={"creator": creator, **fields})
+    assert response.status == 201, await response.text()
+    body = await response.json()
+    return Room(
+        id=body["data"]["id"],
+        creator=creator,
+        token=body["token"],
+        interviewer_invite=body["invites"]["interviewer"]["token"],
+        candidate_invite=body["invites"]["candidate"]["token"],
+        body=body,
+    )
+
+
+async def join(
+    client: TestClient, room: Room, invite: str, who: dict[str, str] | None = None
+) -> tuple[dict[str, str], str]:
+    """Join through an invite; return the user and its participant token."""
+    who = who or user("Cam Candidate")
+    response = await client.post(
+        f"/api/v1/sessions/{room.id}/join", json={"user": who}, headers=bearer(invite)
+    )
+    assert response.status == 200, await response.text()
+    return who, (await response.json())["token"]
+
+
+async def expect_error(response: Any, status: int, code: str) -> dict[str, Any]:
+    """Assert the seed's error shape, status and code; return the body."""
+    text = await response.text()
+    assert response.status == status, text
+    assert response.content_type == "application/json", text
+    body = await response.json()
+    assert body.keys() == {"success", "error", "code"}, body
+    assert body["success"] is False and body["code"] == code, body
+    assert isinstance(body["error"], str) and body["error"], body
+    assert "Traceback" not in text
+    return body

@@ -1,0 +1,463 @@
+"""Runs each program in a fresh bubblewrap sandbox.
+
+What the sandbox sees: the system directories read-only (/usr and the /bin, /lib...
+links or dirs, a few named files under /etc), the toolchain prefixes the language table
+asks for (read-only), a fresh size-limited tmpfs for the workspace, /tmp, /var/tmp and
+/dev/shm, a private /proc and /dev, and nothing else: not the server's data dir, config,
+database, repo, home, or any other run's files. Namespaces: mount, PID (the supervisor is
+PID 1, so everything dies with it), network (only its own loopback), IPC, UTS, cgroup,
+and user. No capabilities, no_new_privs, a seccomp filter, uid 65534, a clean
+environment. Limits: rlimits set by the supervisor, a per-run cgroup for memory and
+process count when the server may create one, the output budget and wall clock here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import shutil
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+
+from runner import seccomp
+from runner.cgroups import CgroupManager, RunCgroup
+from runner.languages import LANGUAGES, PYTHON_EXE, SANDBOX_PATH, Language
+from runner.limits import RunLimits, RunResult, SandboxCheck
+from runner.streaming import OutputCallback, drive
+from runner.userns import create_user_namespace
+
+SUPERVISOR = Path(__file__).with_name("supervisor.py")
+WORKDIR = "/workspace"
+_SUPERVISOR_IN_SANDBOX = "/.duet/supervisor.py"
+
+# Files and directories under /etc that toolchains read; everything else there (shadow,
+# ssh keys, the server's config) stays invisible.
+_ETC_PATHS = (
+    "/etc/ld.so.cache",
+    "/etc/ld.so.conf",
+    "/etc/ld.so.conf.d",
+    "/etc/alternatives",
+    "/etc/localtime",
+    "/etc/ssl/openssl.cnf",
+)
+# Top-level system paths: merged-/usr symlinks are recreated as symlinks, real
+# directories are bound read-only.
+_SYSTEM_TOP = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+
+_PASSWD = "root:x:0:0:root:/nonexistent:/usr/sbin/nologin\n{user}:x:{uid}:{gid}::{home}:/bin/sh\n"
+_GROUP = "root:x:0:\n{user}:x:{gid}:\n"
+_HOSTS = "127.0.0.1 localhost sandbox\n::1 localhost\n"
+_CGROUP_TRAMPOLINE = (
+    'while [ "$1" != -- ]; do echo $$ >"$1" || exit 125; shift; done; shift; exec "$@"'
+)
+
+
+def _is_within(path: str, root: str) -> bool:
+    path, root = os.path.realpath(path), os.path.realpath(root)
+    return path == root or path.startswith(root.rstrip("/") + "/")
+
+
+def _memfd(name: str, data: bytes) -> int:
+    fd = os.memfd_create(name, os.MFD_CLOEXEC)
+    os.write(fd, data)
+    os.lseek(fd, 0, os.SEEK_SET)
+    return fd
+
+
+def _read_nonblocking(fd: int) -> bytes:
+    os.set_blocking(fd, False)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(fd, 65536)
+        except BlockingIOError:
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+class BubblewrapSandbox:
+    """Local sandbox built on bubblewrap. Safe for untrusted code; see the module doc."""
+
+    def __init__(
+        self,
+        *,
+        protected_paths: Sequence[str | os.PathLike[str]] = (),
+        bwrap: str = "bwrap",
+        sandbox_uid: int = 65534,
+        sandbox_gid: int = 65534,
+        supervisor_python: str = PYTHON_EXE,
+        use_cgroups: bool = True,
+    ) -> None:
+        """`protected_paths`: the data dir, config and database files; `check()` fails if
+        any of them is visible inside the sandbox through a bound toolchain directory."""
+        self.protected_paths = [os.fspath(p) for p in protected_paths]
+        self.bwrap = shutil.which(bwrap) or bwrap
+        self.uid = sandbox_uid
+        self.gid = sandbox_gid
+        self.supervisor_python = supervisor_python
+        self._as_root = os.geteuid() == 0
+        self._filter = seccomp.build_filter()
+        self._cgroups: CgroupManager | None = None
+        self._cgroup_problem: str | None = "cgroups disabled"
+        if use_cgroups:
+            manager = CgroupManager()
+            self._cgroup_problem = manager.probe()
+            if self._cgroup_problem is None:
+                self._cgroups = manager
+
+    # -- layout ---------------------------------------------------------------------
+
+    def _bound_paths(self, language: Language | None) -> list[str]:
+        paths = ["/usr", *_ETC_PATHS]
+        paths += [str(p) for p in sorted(Path("/etc").glob("java-*"))]
+        paths.append(os.path.dirname(os.path.dirname(self.supervisor_python)))
+        if language is not None:
+            paths += list(language.extra_paths)
+        return paths
+
+    def _layout_args(self, language: Language | None, limits: RunLimits) -> list[str]:
+        args: list[str] = []
+        for top in _SYSTEM_TOP:
+            if os.path.islink(top):
+                args += ["--symlink", os.readlink(top), top]
+            elif os.path.isdir(top):
+                args += ["--ro-bind", top, top]
+        seen: set[str] = set()
+        made_dirs: set[str] = {"/"}
+        for path in self._bound_paths(language):
+            if path in seen or (_is_within(path, "/usr") and path != "/usr"):
+                continue
+            seen.add(path)
+            # The parents bwrap creates for a mount point are 0700 (as namespace root),
+            # unreachable for the sandbox user. Create them ourselves, traversable; only
+            # what is bound into them is visible.
+            parents = []
+            parent = os.path.dirname(path)
+            while parent not in made_dirs:
+                parents.append(parent)
+                made_dirs.add(parent)
+                parent = os.path.dirname(parent)
+            for directory in reversed(parents):
+                args += ["--perms", "0755", "--dir", directory]
+            args += ["--ro-bind-try", path, path]
+        args += ["--proc", "/proc", "--dev", "/dev"]
+        size = str(limits.workspace_bytes)
+        args += ["--perms", "0755", "--dir", "/var"]
+        for tmp in ("/tmp", "/var/tmp", "/dev/shm"):
+            args += ["--perms", "1777", "--size", size, "--tmpfs", tmp]
+        args += ["--perms", "0755", "--size", size, "--tmpfs", WORKDIR]
+        args += ["--perms", "0755", "--dir", "/.duet"]
+        args += ["--ro-bind", str(SUPERVISOR), _SUPERVISOR_IN_SANDBOX]
+        return args
+
+    # -- checks ---------------------------------------------------------------------
+
+    def _static_problem(self) -> str | None:
+        if shutil.which(self.bwrap) is None:
+            return f"bubblewrap ({self.bwrap}) is not installed"
+        if not os.path.exists(self.supervisor_python):
+            return f"interpreter {self.supervisor_python} not found"
+        bound = [p for lang in (None, *LANGUAGES.values()) for p in self._bound_paths(lang)]
+        for protected in self.protected_paths:
+            for path in bound:
+                if os.path.exists(path) and _is_within(protected, path):
+                    return f"{protected} would be visible in the sandbox via {path}"
+        return None
+
+    async def check(self) -> SandboxCheck:
+        """Whether runs can work here, and if not, why (shown to the operator)."""
+        problem = self._static_problem()
+        if problem is not None:
+            return SandboxCheck(False, problem)
+        errors = bytearray()
+
+        async def collect(_: str, data: bytes) -> None:
+            errors.extend(data)
+
+        try:
+            result = await self.run_steps(
+                [("run", ["/bin/sh", "-c", "exit 0"])], None, None, collect, None, RunLimits()
+            )
+        except OSError as exc:
+            return SandboxCheck(False, f"cannot start bubblewrap: {exc}")
+        if result.exit_code != 0:
+            detail = errors.decode(errors="replace").strip() or f"result {result}"
+            return SandboxCheck(False, f"bubblewrap sandbox failed to start: {detail}")
+        warnings: list[str] = []
+        if self._filter is None:
+            warnings.append("no seccomp filter for this CPU architecture")
+        if self._cgroups is None:
+            warnings.append(f"no per-run cgroups ({self._cgroup_problem}); using rlimits")
+        return SandboxCheck(True, None, tuple(warnings))
+
+    # -- running --------------------------------------------------------------------
+
+    async def run(
+        self,
+        language: Language,
+        code: str,
+        stdin: str | bytes | None,
+        on_output: OutputCallback,
+        cancel: asyncio.Event | None = None,
+        limits: RunLimits | None = None,
+    ) -> RunResult:
+        if not language.runnable:
+            raise ValueError(f"{language.name} is not a runnable language")
+        limits = limits or language.limits
+        stdin_bytes = stdin.encode() if isinstance(stdin, str) else stdin
+        files = {name: text.encode() for name, text in language.support_files.items()}
+        files[language.source_file] = code.encode()
+        return await self.run_steps(
+            language.steps(limits),
+            language,
+            files,
+            on_output,
+            cancel,
+            limits,
+            stdin_bytes,
+        )
+
+    def _rlimits(self, language: Language | None, limits: RunLimits) -> dict[str, list[int]]:
+        rl = {
+            # Soft limit sends SIGXCPU; the hard one a second later is SIGKILL.
+            "RLIMIT_CPU": [limits.cpu_time_s, limits.cpu_time_s + 1],
+            # The hard limit is what a compile step may raise itself to (its outputs are
+            # bounded by the workspace tmpfs anyway); the program gets the soft one.
+            "RLIMIT_FSIZE": [
+                limits.file_size_bytes,
+                max(limits.file_size_bytes, limits.workspace_bytes),
+            ],
+            "RLIMIT_CORE": [0, 0],
+            "RLIMIT_NOFILE": [1024, 1024],
+            # Counted per uid within the run's own user namespace, so per run.
+            "RLIMIT_NPROC": [limits.processes] * 2,
+        }
+        if self._cgroups is None:
+            # Without a memory cgroup, cap the address space: coarse (it counts
+            # reservations, and a forked child gets its own), but it always holds.
+            factor = language.address_space_factor if language else 1
+            rl["RLIMIT_AS"] = [limits.memory_bytes * factor] * 2
+        return rl
+
+    async def run_steps(
+        self,
+        steps: list[tuple[str, list[str]]],
+        language: Language | None,
+        files: dict[str, bytes] | None,
+        on_output: OutputCallback,
+        cancel: asyncio.Event | None,
+        limits: RunLimits,
+        stdin: bytes | None = None,
+    ) -> RunResult:
+        fds_to_close: list[int] = []
+        cgroup: RunCgroup | None = None
+        notes: list[str] = []
+        try:
+            status_r, status_w = os.pipe()
+            fds_to_close += [status_r, status_w]
+            info_r, info_w = os.pipe()
+            fds_to_close += [info_r, info_w]
+            spec = {
+                "status_fd": status_w,
+                "rlimits": self._rlimits(language, limits),
+                "steps": steps,
+                "drop_to": [self.uid, self.gid] if self._as_root else None,
+                "own": [WORKDIR, *(f"{WORKDIR}/{name}" for name in files or {})],
+            }
+            args = [self.bwrap]
+            pass_fds = [status_w, info_w]
+            if self._as_root:
+                userns = await create_user_namespace(self.uid, self.gid)
+                fds_to_close.append(userns)
+                pass_fds.append(userns)
+                args += ["--userns", str(userns), "--uid", "0", "--gid", "0"]
+                args += ["--cap-drop", "ALL"]
+                # Just enough for the supervisor to hand the workspace to the sandbox
+                # user and switch to it; setuid() clears them before any program runs.
+                for cap in ("CAP_SETUID", "CAP_SETGID", "CAP_CHOWN"):
+                    args += ["--cap-add", cap]
+            else:
+                args += ["--unshare-user", "--uid", str(self.uid), "--gid", str(self.gid)]
+                args += ["--disable-userns", "--cap-drop", "ALL"]
+            args += [
+                "--unshare-pid",
+                "--unshare-net",
+                "--unshare-ipc",
+                "--unshare-uts",
+                "--unshare-cgroup-try",
+                "--hostname",
+                "sandbox",
+                "--die-with-parent",
+                "--new-session",
+                "--as-pid-1",
+                "--info-fd",
+                str(info_w),
+            ]
+            args += self._layout_args(language, limits)
+            etc_files = {
+                "/etc/passwd": _PASSWD.format(
+                    user="sandbox", uid=self.uid, gid=self.gid, home=WORKDIR
+                ),
+                "/etc/group": _GROUP.format(user="sandbox", gid=self.gid),
+                "/etc/hosts": _HOSTS,
+                "/etc/hostname": "sandbox\n",
+            }
+            for dest, text in etc_files.items():
+                fd = _memfd(dest, text.encode())
+                fds_to_close.append(fd)
+                pass_fds.append(fd)
+                args += ["--perms", "0644", "--ro-bind-data", str(fd), dest]
+            for name, data in (files or {}).items():
+                fd = _memfd(name, data)
+                fds_to_close.append(fd)
+                pass_fds.append(fd)
+                args += ["--perms", "0644", "--file", str(fd), f"{WORKDIR}/{name}"]
+            # The root and /dev tmpfs have no size limit, and when bwrap runs unprivileged
+            # the sandbox user owns them: make them read-only once everything is in place.
+            args += ["--remount-ro", "/dev", "--remount-ro", "/"]
+            if self._filter is not None:
+                fd = _memfd("seccomp", self._filter)
+                fds_to_close.append(fd)
+                pass_fds.append(fd)
+                args += ["--seccomp", str(fd)]
+            else:
+                notes.append("no seccomp filter on this architecture")
+            env = {
+                "PATH": SANDBOX_PATH,
+                "HOME": WORKDIR,
+                "LANG": "C.UTF-8",
+                "TMPDIR": "/tmp",
+                "USER": "sandbox",
+                **(dict(language.env) if language else {}),
+            }
+            args += ["--clearenv"]
+            for key, value in env.items():
+                args += ["--setenv", key, value]
+            args += ["--chdir", WORKDIR, "--"]
+            args += [self.supervisor_python, "-I", "-S", _SUPERVISOR_IN_SANDBOX, json.dumps(spec)]
+
+            if self._cgroups is not None:
+                cgroup = await asyncio.to_thread(
+                    self._cgroups.create,
+                    f"run-{uuid.uuid4().hex}",
+                    limits.memory_bytes,
+                    limits.processes,
+                )
+                # A shell joins the cgroups and execs bwrap, so every process of the run
+                # is born inside them (moving bwrap after it starts would race its forks).
+                args = [
+                    "/bin/sh",
+                    "-c",
+                    _CGROUP_TRAMPOLINE,
+                    "sh",
+                    *map(str, cgroup.procs_files),
+                    "--",
+                    *args,
+                ]
+            else:
+                notes.append("no per-run cgroup: memory limited by RLIMIT_AS")
+
+            proc = await asyncio.create_subprocess_exec(
+                *args,
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                pass_fds=pass_fds,
+                env={"PATH": "/usr/bin:/bin"},
+                start_new_session=True,
+            )
+            # Only the sandbox may hold the write ends, so EOF means it is gone.
+            for fd in (status_w, info_w):
+                os.close(fd)
+                fds_to_close.remove(fd)
+
+            child_pid: list[int | None] = []
+
+            async def kill() -> None:
+                if proc.returncode is None:
+                    # bwrap's child (our PID 1) cannot be reused as a pid before bwrap
+                    # reaps it, and killing it tears down the whole PID namespace.
+                    if not child_pid:
+                        child_pid.append(_child_pid(info_r))
+                    child = child_pid[0]
+                    if child is not None:
+                        with contextlib.suppress(ProcessLookupError):
+                            os.kill(child, 9)
+                    with contextlib.suppress(ProcessLookupError):
+                        proc.kill()
+                if cgroup is not None:
+                    await asyncio.to_thread(cgroup.kill_all)
+
+            outcome = await drive(
+                proc,
+                stdin=stdin,
+                on_output=on_output,
+                wall_time_s=limits.wall_time_s,
+                output_bytes=limits.output_bytes,
+                cancel=cancel,
+                kill=kill,
+            )
+            report = _parse_status(_read_nonblocking(status_r))
+            memory_exceeded = False
+            if cgroup is not None:
+                memory_exceeded = await asyncio.to_thread(cgroup.oom_killed)
+            elif report.get("maxrss_kib"):
+                memory_exceeded = report["maxrss_kib"] * 1024 >= limits.memory_bytes * 0.9
+            exit_code: int | None = report.get("exit_code")
+            signal_name: str | None = report.get("signal")
+            if not report:
+                # No report: the supervisor was killed (by us, or the OOM killer took
+                # it), or bwrap itself failed before starting it.
+                if outcome.killed or memory_exceeded:
+                    signal_name = "SIGKILL"
+                else:
+                    exit_code = outcome.returncode
+            return RunResult(
+                exit_code=exit_code,
+                signal=signal_name,
+                duration_ms=outcome.duration_ms,
+                timed_out=outcome.timed_out,
+                memory_exceeded=memory_exceeded,
+                output_truncated=outcome.output_truncated,
+                cancelled=outcome.cancelled,
+                stage=report.get("stage", "run"),
+                notes=notes,
+            )
+        finally:
+            for fd in fds_to_close:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+            if cgroup is not None:
+                await asyncio.to_thread(_cleanup_cgroup, cgroup)
+
+
+def _cleanup_cgroup(cgroup: RunCgroup) -> None:
+    cgroup.kill_all()
+    cgroup.remove()
+
+
+def _child_pid(info_fd: int) -> int | None:
+    try:
+        data = _read_nonblocking(info_fd)
+    except OSError:
+        return None
+    for line in data.decode(errors="replace").split("}"):
+        with contextlib.suppress(ValueError):
+            pid = json.loads(line + "}").get("child-pid")
+            if isinstance(pid, int):
+                return pid
+    return None
+
+
+def _parse_status(data: bytes) -> dict:
+    try:
+        report = json.loads(data.decode())
+    except ValueError:
+        return {}
+    return report if isinstance(report, dict) else {}

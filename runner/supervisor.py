@@ -1,0 +1,120 @@
+"""First process inside a sandbox: drops privileges, sets rlimits, runs the steps.
+
+Runs as a standalone script (`python3 -I -S supervisor.py SPEC_JSON`) with the standard
+library only, under whatever interpreter the sandbox can see, so it imports nothing from
+the project. It exists because neither bwrap nor a shell reports how a program ended
+precisely: both fold "killed by SIGKILL" into exit status 137. Here we wait4() the
+program ourselves and write {"stage", "exit_code", "signal", "maxrss_kib"} as JSON to a
+status pipe the server holds.
+
+Under bubblewrap it is PID 1 of the sandbox's PID namespace, so when it exits the kernel
+kills every process the program left behind (nohup, setsid, double fork), and signals
+sent from inside the namespace cannot kill it.
+
+The program can forge its own status through /proc/1/fd; that only misreports its own
+run, and limits (time, memory, output) are judged by the server, not from this report.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import signal
+import sys
+
+# Exit code when the program could not even be started (missing binary etc.), like shells.
+_EXEC_FAILED = 127
+
+
+def _drop_privileges(uid: int, gid: int) -> None:
+    os.setgroups([])
+    os.setgid(gid)
+    os.setuid(uid)
+    # Changing uid clears the parent-death signal bwrap's --die-with-parent set; re-arm
+    # it so the sandbox still dies if bwrap (and so the server) goes away.
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+
+
+def _set_rlimits(rlimits: dict[str, list[int]]) -> None:
+    for name, (soft, hard) in rlimits.items():
+        resource.setrlimit(getattr(resource, name), (soft, hard))
+
+
+def _run_step(argv: list[str], stdin_devnull: bool) -> tuple[int, int, float]:
+    """Fork/exec argv; return (pid, wait status, max RSS in KiB) once it has exited."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            # Python ignores these at start-up; programs expect the default actions
+            # (die on a closed pipe, die past the file size limit).
+            signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+            signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
+            if stdin_devnull:
+                fd = os.open("/dev/null", os.O_RDONLY)
+                os.dup2(fd, 0)
+                os.close(fd)
+            os.execvp(argv[0], argv)
+        except OSError as exc:
+            os.write(2, f"{argv[0]}: {exc.strerror}\n".encode())
+        os._exit(_EXEC_FAILED)
+    while True:
+        try:
+            got, status, usage = os.wait4(-1, 0)
+        except InterruptedError:
+            continue
+        # As PID 1 we also inherit and must reap the program's orphans.
+        if got == pid:
+            return pid, status, usage.ru_maxrss
+
+
+def main() -> None:
+    spec = json.loads(sys.argv[1])
+    status_fd: int = spec["status_fd"]
+    os.set_inheritable(status_fd, False)
+    if spec.get("drop_to") is not None:
+        uid, gid = spec["drop_to"]
+        # bwrap created the workspace as (namespace) root; give it to the sandbox user
+        # so the program can write there like in a normal home directory.
+        for path in spec.get("own", []):
+            os.chown(path, uid, gid)
+        _drop_privileges(uid, gid)
+    _set_rlimits(spec["rlimits"])
+    for k, v in spec.get("env", {}).items():
+        os.environ[k] = v
+
+    report: dict[str, object] = {}
+    for stage, argv in spec["steps"]:
+        if stage == "compile":
+            # Compilers and linkers write intermediates bigger than a program's file
+            # limit; raising a soft limit up to the hard one needs no privilege.
+            _soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (hard, hard))
+        else:
+            _set_rlimits(spec["rlimits"])
+        # Only the program reads stdin; a compiler must not swallow it.
+        _, status, maxrss = _run_step(argv, stdin_devnull=stage != "run")
+        report = {"stage": stage, "maxrss_kib": maxrss, "exit_code": None, "signal": None}
+        if os.WIFSIGNALED(status):
+            signum = os.WTERMSIG(status)
+            try:
+                report["signal"] = signal.Signals(signum).name
+            except ValueError:  # real-time signals have no name
+                report["signal"] = f"SIG{signum}"
+        else:
+            report["exit_code"] = os.WEXITSTATUS(status)
+        if report["exit_code"] != 0:
+            break
+    data = json.dumps(report).encode()
+    try:
+        os.write(status_fd, data)
+    except OSError:
+        pass
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,142 @@
+"""A sandbox that is not one: plain subprocesses with rlimits. Development only."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import shutil
+import signal
+import tempfile
+from pathlib import Path
+
+from runner.languages import PYTHON_EXE, SANDBOX_PATH, Language
+from runner.limits import RunLimits, RunResult, SandboxCheck
+from runner.streaming import OutputCallback, drive
+
+SUPERVISOR_PATH = str(Path(__file__).with_name("supervisor.py"))
+
+
+class UnsafeSubprocessSandbox:
+    """Runs code as a plain child process of the server, for development only.
+
+    NOT A SECURITY BOUNDARY. The program runs as the server's user with the server's
+    view of the filesystem and network: it can read the data dir and database, connect
+    anywhere, and leave processes behind that escape the process-group kill (setsid).
+    Only rlimits (CPU, address space, processes per uid, file size), the wall clock and
+    the output budget are enforced. Use it where bubblewrap cannot run, never with code
+    from people you do not trust (the server only allows it with DUET_RUNNER=unsafe-subprocess).
+    """
+
+    def __init__(self, *, workspace_root: str | None = None) -> None:
+        self.workspace_root = workspace_root
+
+    async def check(self) -> SandboxCheck:
+        return SandboxCheck(True, None, ("unsafe-subprocess runner: no isolation",))
+
+    async def run(
+        self,
+        language: Language,
+        code: str,
+        stdin: str | bytes | None,
+        on_output: OutputCallback,
+        cancel: asyncio.Event | None = None,
+        limits: RunLimits | None = None,
+    ) -> RunResult:
+        if not language.runnable:
+            raise ValueError(f"{language.name} is not a runnable language")
+        limits = limits or language.limits
+        stdin_bytes = stdin.encode() if isinstance(stdin, str) else stdin
+        workdir = tempfile.mkdtemp(prefix="duet-run-", dir=self.workspace_root)
+        status_r, status_w = os.pipe()
+        try:
+            _write_files(workdir, {**language.support_files, language.source_file: code})
+            spec = {
+                "status_fd": status_w,
+                "steps": language.steps(limits),
+                "drop_to": None,
+                "rlimits": {
+                    "RLIMIT_CPU": [limits.cpu_time_s, limits.cpu_time_s + 1],
+                    "RLIMIT_FSIZE": [
+                        limits.file_size_bytes,
+                        max(limits.file_size_bytes, limits.workspace_bytes),
+                    ],
+                    "RLIMIT_CORE": [0, 0],
+                    "RLIMIT_AS": [limits.memory_bytes * language.address_space_factor] * 2,
+                },
+            }
+            env = {
+                "PATH": SANDBOX_PATH,
+                "HOME": workdir,
+                "LANG": "C.UTF-8",
+                "TMPDIR": workdir,
+                **language.env,
+            }
+            proc = await asyncio.create_subprocess_exec(
+                PYTHON_EXE,
+                "-I",
+                "-S",
+                SUPERVISOR_PATH,
+                json.dumps(spec),
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                cwd=workdir,
+                env=env,
+                pass_fds=[status_w],
+                start_new_session=True,
+            )
+            os.close(status_w)
+            status_w = -1
+
+            async def kill() -> None:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+
+            outcome = await drive(
+                proc,
+                stdin=stdin_bytes,
+                on_output=on_output,
+                wall_time_s=limits.wall_time_s,
+                output_bytes=limits.output_bytes,
+                cancel=cancel,
+                kill=kill,
+            )
+            # The supervisor is gone; take down whatever else is in its process group.
+            await kill()
+            os.set_blocking(status_r, False)
+            try:
+                report = json.loads(os.read(status_r, 65536) or b"{}")
+            except (BlockingIOError, ValueError):
+                report = {}
+            signal_name = report.get("signal")
+            exit_code = report.get("exit_code")
+            if not report:
+                if outcome.killed:
+                    signal_name = "SIGKILL"
+                else:
+                    exit_code = outcome.returncode
+            return RunResult(
+                exit_code=exit_code,
+                signal=signal_name,
+                duration_ms=outcome.duration_ms,
+                timed_out=outcome.timed_out,
+                memory_exceeded=False,
+                output_truncated=outcome.output_truncated,
+                cancelled=outcome.cancelled,
+                stage=report.get("stage", "run"),
+                notes=["unsafe-subprocess runner: no isolation"],
+            )
+        finally:
+            for fd in (status_r, status_w):
+                if fd >= 0:
+                    with contextlib.suppress(OSError):
+                        os.close(fd)
+            await asyncio.to_thread(shutil.rmtree, workdir, True)
+
+
+def _write_files(workdir: str, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        with open(os.path.join(workdir, name), "w") as fh:
+            fh.write(text)

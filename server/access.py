@@ -9,21 +9,27 @@ before any sweep has removed it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
 import asyncpg
 
 from schema.errors import ApiError, ErrorCode
+from server.sessions import SESSION_COLUMNS, session_from_row
 from server.tokens import token_digest
 
 _AUTHORIZE = """
 SELECT s.expires_at, t.session_id AS token_session, t.kind,
-       coalesce(p.role, t.role) AS role, t.participant_id
+       coalesce(p.role, t.role) AS role, t.participant_id {session_columns}
 FROM (SELECT 1) AS one
 LEFT JOIN sessions s ON s.id = $1
 LEFT JOIN session_tokens t ON t.token_hash = $2
 LEFT JOIN participants p ON p.session_id = t.session_id AND p.id = t.participant_id
 """
+_AUTHORIZE_ONLY = _AUTHORIZE.format(session_columns="")
+# Reading a session is the hottest call: checking the token and loading the session in one
+# round trip roughly halves its database time.
+_AUTHORIZE_AND_FETCH = _AUTHORIZE.format(session_columns=", " + SESSION_COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -46,8 +52,23 @@ async def authorize(
     *,
     invite_allowed: bool = False,
 ) -> Caller:
+    row = await pool.fetchrow(_AUTHORIZE_ONLY, session_id, token_digest(token) if token else b"")
+    return _caller(row, session_id, token, now, invite_allowed)
+
+
+async def authorize_and_fetch(
+    pool: asyncpg.Pool, session_id: str, token: str | None, now: int
+) -> tuple[Caller, dict[str, Any]]:
+    """Authorize a participant token and return the session it may read."""
     digest = token_digest(token) if token else b""
-    row = await pool.fetchrow(_AUTHORIZE, session_id, digest)
+    row = await pool.fetchrow(_AUTHORIZE_AND_FETCH, session_id, digest)
+    caller = _caller(row, session_id, token, now, invite_allowed=False)
+    return caller, session_from_row(row)
+
+
+def _caller(
+    row: asyncpg.Record | None, session_id: str, token: str | None, now: int, invite_allowed: bool
+) -> Caller:
     assert row is not None
     if row["expires_at"] is None:
         raise ApiError(ErrorCode.SESSION_NOT_FOUND, "Session not found")

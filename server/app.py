@@ -29,7 +29,11 @@ log = logging.getLogger(__name__)
 async def _backing_services(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     assert settings.database_url and settings.redis_url, "resolve backing services first"
-    pool = await create_pool(settings.database_url)
+    pool = await create_pool(
+        settings.database_url,
+        min_size=min(2, settings.db_pool_size),
+        max_size=settings.db_pool_size,
+    )
     cache = redis.from_url(settings.redis_url)
     try:
         async with pool.acquire() as connection:

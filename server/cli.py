@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import logging
+import logging.handlers
+import queue
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import uvloop
 from aiohttp import web
 
 from server.clock import now_ms
@@ -19,9 +23,17 @@ log = logging.getLogger("duet")
 
 
 def _configure_logging() -> None:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    # Records go through a queue to a thread that formats and writes them, so a slow
+    # terminal or log pipe never blocks the event loop (access logs are one per request).
+    stream = logging.StreamHandler()
+    stream.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    records: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
+    listener = logging.handlers.QueueListener(records, stream)
+    listener.start()
+    atexit.register(listener.stop)
+    enqueue = logging.handlers.QueueHandler(records)
+    enqueue.setFormatter(logging.Formatter("%(message)s"))
+    logging.basicConfig(level=logging.INFO, handlers=[enqueue])
     # pgserver logs every command line it runs at INFO.
     logging.getLogger("pgserver").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
@@ -43,6 +55,7 @@ def serve(settings: Settings, host: str, port: int) -> None:
     try:
         web.run_app(
             create_app(resolved),
+            loop=uvloop.new_event_loop(),
             host=host,
             port=port,
             shutdown_timeout=resolved.shutdown_timeout,

@@ -28,6 +28,9 @@ class Settings(BaseSettings):
         default_factory=list, description="Comma-separated origins allowed by CORS, or *"
     )
     max_code_bytes: int = Field(default=1_048_576, ge=1, description="Largest code, in bytes")
+    db_pool_size: int = Field(
+        default=8, ge=1, description="Postgres connections per server process"
+    )
     environment: str = Field(default="development", description="Reported by health checks")
     shutdown_timeout: float = Field(
         default=5.0, ge=0, description="Seconds in-flight requests get on SIGTERM"

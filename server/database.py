@@ -52,9 +52,21 @@ async def migrate(connection: asyncpg.Connection) -> list[str]:
     return applied_now
 
 
+async def _reset_connection(connection: asyncpg.Connection) -> None:
+    # asyncpg's default reset runs a query on every release to the pool (a round trip per
+    # request). Our queries leave no session state behind (advisory locks are released
+    # explicitly or are transaction-scoped), so only a transaction left open needs undoing.
+    if connection.is_in_transaction():
+        await connection.execute("ROLLBACK")
+
+
 async def create_pool(database_url: str, *, min_size: int = 2, max_size: int = 20) -> asyncpg.Pool:
     pool = await asyncpg.create_pool(
-        database_url, min_size=min_size, max_size=max_size, command_timeout=30
+        database_url,
+        min_size=min_size,
+        max_size=max_size,
+        command_timeout=30,
+        reset=_reset_connection,
     )
     assert pool is not None
     return pool

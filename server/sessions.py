@@ -26,7 +26,7 @@ _PARTICIPANTS_JSON = """
      FROM participants p WHERE p.session_id = s.id) AS participants
 """
 
-_SESSION_COLUMNS = f"""
+SESSION_COLUMNS = f"""
     s.id, s.created_at, s.updated_at, s.expires_at, s.code, s.language, s.creator_id, s.title,
     {_PARTICIPANTS_JSON}
 """
@@ -73,7 +73,7 @@ class CreatedSession:
 
 async def fetch_session(connection: asyncpg.Connection, session_id: str) -> dict[str, Any]:
     row = await connection.fetchrow(
-        f"SELECT {_SESSION_COLUMNS} FROM sessions s WHERE s.id = $1", session_id
+        f"SELECT {SESSION_COLUMNS} FROM sessions s WHERE s.id = $1", session_id
     )
     if row is None:
         raise ApiError(ErrorCode.SESSION_NOT_FOUND, "Session not found")

@@ -12,7 +12,7 @@ from schema.models import (
     UpdateSessionRequest,
 )
 from server import sessions
-from server.access import authorize, require_interviewer
+from server.access import authorize, authorize_and_fetch, require_interviewer
 from server.clock import now_ms
 from server.config import Settings
 from server.languages import check_language
@@ -72,9 +72,10 @@ async def create_session(request: web.Request) -> web.Response:
 @routes.get("/api/v1/sessions/{session_id}")
 async def get_session(request: web.Request) -> web.Response:
     session_id = session_id_param(request)
-    pool = request.app[POOL]
-    await authorize(pool, session_id, request_token(request), now_ms())
-    return envelope(await sessions.fetch_session(pool, session_id))
+    _, session = await authorize_and_fetch(
+        request.app[POOL], session_id, request_token(request), now_ms()
+    )
+    return envelope(session)
 
 
 async def _update(request: web.Request, changes: dict[str, str]) -> web.Response:

@@ -1,0 +1,105 @@
+"""REST throughput: `GET /sessions/{id}` and create+join, 50 concurrent clients.
+
+The server runs as its own process (`duet serve`, embedded Postgres and Redis); this process
+is the client. Run with `make bench` or `python -m bench.api [--seconds N] [--clients N]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import time
+import uuid
+
+import aiohttp
+
+from bench.server import running_server
+from bench.stats import summary
+
+
+def _user(name: str) -> dict[str, str]:
+    return {"id": str(uuid.uuid4()), "name": name, "color": "hsl(200, 80%, 50%)"}
+
+
+async def _run_clients(clients: int, seconds: float, one_request) -> tuple[list[float], int, float]:
+    latencies: list[float] = []
+    errors = 0
+    stop_at = time.perf_counter() + seconds
+
+    async def worker() -> None:
+        nonlocal errors
+        while time.perf_counter() < stop_at:
+            started = time.perf_counter()
+            ok = await one_request()
+            latencies.append(time.perf_counter() - started)
+            errors += 0 if ok else 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(clients)))
+    return latencies, errors, time.perf_counter() - started
+
+
+async def bench(seconds: float, clients: int) -> list[dict[str, object]]:
+    async with running_server() as base:
+        connector = aiohttp.TCPConnector(limit=clients)
+        async with aiohttp.ClientSession(base_url=base, connector=connector) as http:
+            async with http.post(
+                "/api/v1/sessions", json={"creator": _user("Bench"), "code": "print(1)" * 50}
+            ) as response:
+                created = await response.json()
+            session_id, token = created["data"]["id"], created["token"]
+            invite = created["invites"]["candidate"]["token"]
+            for index in range(3):
+                await http.post(
+                    f"/api/v1/sessions/{session_id}/join",
+                    json={"user": _user(f"Peer {index}")},
+                    headers={"Authorization": f"Bearer {invite}"},
+                )
+            read_headers = {"Authorization": f"Bearer {token}"}
+
+            async def read() -> bool:
+                async with http.get(f"/api/v1/sessions/{session_id}", headers=read_headers) as r:
+                    await r.read()
+                    return r.status == 200
+
+            async def create_and_join() -> bool:
+                async with http.post("/api/v1/sessions", json={"creator": _user("C")}) as r:
+                    body = await r.json()
+                    if r.status != 201:
+                        return False
+                async with http.post(
+                    f"/api/v1/sessions/{body['data']['id']}/join",
+                    json={"user": _user("J")},
+                    headers={"Authorization": f"Bearer {body['invites']['candidate']['token']}"},
+                ) as r:
+                    await r.read()
+                    return r.status == 200
+
+            await _run_clients(clients, 1.0, read)  # warm-up: pool connections, caches
+            results = [summary("GET /sessions/{id}", *await _run_clients(clients, seconds, read))]
+            results.append(
+                summary("create + join", *await _run_clients(clients, seconds, create_and_join))
+            )
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--clients", type=int, default=50)
+    arguments = parser.parse_args()
+    results = asyncio.run(bench(arguments.seconds, arguments.clients))
+    print(f"{arguments.clients} concurrent clients, {arguments.seconds:.0f} s per load")
+    print("| load | requests | errors | per second | p50 ms | p99 ms |")
+    print("|---|---|---|---|---|---|")
+    for row in results:
+        print(
+            f"| {row['name']} | {row['requests']} | {row['errors']} | {row['per_second']} "
+            f"| {row['p50_ms']} | {row['p99_ms']} |"
+        )
+    print(json.dumps(results))
+
+
+if __name__ == "__main__":
+    main()

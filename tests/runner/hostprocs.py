@@ -22,14 +22,14 @@ def processes_with_arg(marker: str) -> list[int]:
     return found
 
 
-async def wait_until_gone(marker: str, timeout: float = 5.0) -> list[int]:
-    """Pids still carrying `marker` after `timeout` (empty when all have exited).
+async def wait_until_gone(marker: str, grace_s: float = 5.0) -> list[int]:
+    """Pids still carrying `marker` after `grace_s` (empty when all have exited).
 
     Killed processes vanish from /proc only once reaped; allow a moment for that, not
     for processes that should have been killed yet keep running.
     """
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
+    deadline = loop.time() + grace_s
     while True:
         pids = processes_with_arg(marker)
         if not pids or loop.time() > deadline:

@@ -13,8 +13,7 @@ HELLO = {
     "python": "print('hello', input())",
     "javascript": "const s = require('fs').readFileSync(0, 'utf8').trim(); console.log('hello', s)",
     "typescript": (
-        "const s: string = require('fs').readFileSync(0, 'utf8').trim();\n"
-        "console.log('hello', s);"
+        "const s: string = require('fs').readFileSync(0, 'utf8').trim();\nconsole.log('hello', s);"
     ),
     "bash": "read -r name; echo hello $name",
     "c": (
@@ -29,7 +28,7 @@ HELLO = {
         "import java.util.Scanner;\npublic class Main { public static void main(String[] a) {"
         ' Scanner in = new Scanner(System.in); System.out.println("hello " + in.next()); } }'
     ),
-    "ruby": "puts \"hello #{gets.strip}\"",
+    "ruby": 'puts "hello #{gets.strip}"',
     "go": (
         'package main\nimport "fmt"\nfunc main() { var s string; fmt.Scan(&s);'
         ' fmt.Println("hello", s) }'
@@ -48,13 +47,16 @@ RUNTIME_ERROR = {
     "typescript": "console.error('boom'); process.exit(3);",
     "bash": "echo boom >&2; exit 3",
     "c": '#include <stdio.h>\nint main(void){fprintf(stderr, "boom\\n"); return 3;}',
-    "cpp": "#include <iostream>\nint main(){std::cerr << \"boom\" << std::endl; return 3;}",
+    "cpp": '#include <iostream>\nint main(){std::cerr << "boom" << std::endl; return 3;}',
     "java": (
         "public class Main { public static void main(String[] a) {"
         ' System.err.println("boom"); System.exit(3); } }'
     ),
     "ruby": "$stderr.puts 'boom'; exit 3",
-    "go": 'package main\nimport ("fmt"; "os")\nfunc main() { fmt.Fprintln(os.Stderr, "boom"); os.Exit(3) }',
+    "go": (
+        'package main\nimport ("fmt"; "os")\n'
+        'func main() { fmt.Fprintln(os.Stderr, "boom"); os.Exit(3) }'
+    ),
     "rust": 'fn main() { eprintln!("boom"); std::process::exit(3); }',
 }
 
@@ -80,7 +82,7 @@ COMPILE_ERROR = {
     "cpp": "int main() { return undefined_name; }",
     "java": "public class Main { public static void main(String[] a) { int x = ; } }",
     "go": "package main\nfunc main() { undefinedName() }",
-    "rust": "fn main() { let x: u32 = \"nope\"; }",
+    "rust": 'fn main() { let x: u32 = "nope"; }',
 }
 
 RUNNABLE = [name for name, lang in LANGUAGES.items() if lang.runnable]

@@ -34,7 +34,7 @@ async def holding(
             limits=RunLimits(wall_time_s=30),
         )
     )
-    done, _ = await asyncio.wait(
+    await asyncio.wait(
         [task, asyncio.create_task(ready.wait())],
         timeout=30,
         return_when=asyncio.FIRST_COMPLETED,

@@ -44,7 +44,7 @@ class SyncType(IntEnum):
 
 @dataclass(frozen=True, slots=True)
 class SyncStep1:
-    """"Here is my state vector, send me what I miss"."""
+    """Here is my state vector, send me what I miss."""
 
     state_vector: bytes
 
@@ -168,7 +168,7 @@ class Reader:
 
 
 def decode_state_vector(data: bytes) -> dict[int, int]:
-    """Decode a y state vector (``varuint n`` then ``n`` × client, clock) strictly."""
+    """Decode a y state vector (``varuint n`` then ``n`` * client, clock) strictly."""
     reader = Reader(data)
     count = reader.read_varuint("state vector length")
     # Each entry takes at least two bytes, so a larger count is a lie about the payload.

@@ -2,8 +2,9 @@
 
 y-codemirror.next publishes a cursor as ``{anchor, head}`` where each is a Yjs
 ``RelativePosition`` object serialised by ``JSON.stringify``, i.e.
-``{"type": null, "tname": null, "item": {"client": c, "clock": k}, "assoc": 0}`` (or
-``"tname": "code", "item": null`` at the end of the text). Readers pass that object straight
+``{"type": null, "tname": "code", "item": {"client": c, "clock": k}, "assoc": 0}`` (with
+``"item": null`` at the end of the text; Yjs before 13.6 wrote ``"tname": null`` next to an
+item, and both forms are accepted). Readers pass that object straight
 to ``createAbsolutePositionFromRelativePosition``, which tests ``item !== null``: a position
 without the explicit nulls would crash them, so ``relative_position`` always writes all four
 keys.
@@ -61,18 +62,20 @@ class PositionMirror:
     def relative_position(self, index: int, assoc: int = 0) -> RelativePositionJSON:
         """``JSON.stringify(Y.createRelativePositionFromTypeIndex(ytext, index, assoc))``
         parsed back, for a UTF-16 ``index`` (clamped into the text)."""
-        index = min(max(index, 0), len(self._text))
-        sticky = StickyIndex.new(self._text, index, Assoc.BEFORE if assoc < 0 else Assoc.AFTER)
-        item = sticky.to_json().get("item")
-        if item is None:
-            # Start with assoc < 0 or end with assoc >= 0: Yjs names the root type instead.
-            return {"type": None, "tname": self._text_key, "item": None, "assoc": assoc}
-        return {
-            "type": None,
-            "tname": None,
-            "item": {"client": item["client"], "clock": item["clock"]},
-            "assoc": assoc,
-        }
+        length = len(self._text)
+        index = min(max(index, 0), length)
+        item: dict[str, int] | None = None
+        # The two edges name no item in Yjs; pycrdt also panics on the end one when the text
+        # ends with deleted items, so they never reach it.
+        if (assoc >= 0 and index < length) or (assoc < 0 and index > 0):
+            sticky = StickyIndex.new(self._text, index, Assoc.BEFORE if assoc < 0 else Assoc.AFTER)
+            found = sticky.to_json().get("item")
+            if found is None:
+                raise RuntimeError(f"pycrdt found no item at index {index} of {length}")
+            item = {"client": found["client"], "clock": found["clock"]}
+        # Yjs >= 13.6 writes the root name even next to an item (``createRelativePosition``
+        # fills ``tname`` for any root type), and ``type`` only for nested types.
+        return {"type": None, "tname": self._text_key, "item": item, "assoc": assoc}
 
     def resolve(self, position: object) -> int | None:
         """UTF-16 index in the code text that a relative position (JSON object) points at,

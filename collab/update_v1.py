@@ -238,4 +238,3 @@ def ascii_mirror(update: bytes) -> bytes:
         cursor = end
     parts.append(update[cursor:])
     return b"".join(parts)
-

@@ -35,3 +35,14 @@ async def wait_until_gone(marker: str, grace_s: float = 5.0) -> list[int]:
         if not pids or loop.time() > deadline:
             return pids
         await asyncio.sleep(0.05)
+
+
+async def wait_until_present(marker: str, grace_s: float = 10.0) -> list[int]:
+    """Pids carrying `marker`, polling until at least one shows up or `grace_s` passes."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + grace_s
+    while True:
+        pids = processes_with_arg(marker)
+        if pids or loop.time() > deadline:
+            return pids
+        await asyncio.sleep(0.05)

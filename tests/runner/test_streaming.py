@@ -10,7 +10,7 @@ import pytest
 from runner.bubblewrap import BubblewrapSandbox
 from runner.limits import RunLimits
 from tests.runner.conftest import assert_still_works, run_code
-from tests.runner.hostprocs import processes_with_arg, wait_until_gone
+from tests.runner.hostprocs import wait_until_gone, wait_until_present
 
 # Prints, pauses, prints again. If output were collected until the end, both lines would
 # arrive together in one chunk.
@@ -90,7 +90,7 @@ async def test_caller_task_cancellation_kills_the_run(sandbox: BubblewrapSandbox
         run_code(sandbox, "python", code, limits=RunLimits(wall_time_s=60), on_chunk=on_chunk)
     )
     await asyncio.wait_for(started.wait(), timeout=30)
-    assert processes_with_arg(marker), "the marker process should be running"
+    assert await wait_until_present(marker), "the marker process should be running"
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await asyncio.wait_for(task, timeout=30)

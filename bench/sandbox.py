@@ -1,0 +1,139 @@
+"""Sandbox overhead, throughput and output latency. Run: python -m bench.sandbox
+
+Prints figures only. Measures, for a Python hello world:
+  * wall time of the bare interpreter vs. the same program through BubblewrapSandbox
+    (p50/p99 of each and the difference of the medians),
+  * sustained runs/s with 2 concurrent workers,
+  * latency from the program's first write to the on_output callback (both sides read
+    CLOCK_MONOTONIC, which the sandbox shares with the host: there is no time namespace).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import tempfile
+import time
+
+from runner.bubblewrap import BubblewrapSandbox
+from runner.languages import PYTHON_EXE, get_language
+
+HELLO = "print('hello, world')"
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def _fmt(label: str, values: list[float]) -> str:
+    return (
+        f"{label:<28} p50 {_pct(values, 0.5):7.1f} ms   p99 {_pct(values, 0.99):7.1f} ms"
+        f"   (n={len(values)})"
+    )
+
+
+def _write(path: str, text: str) -> str:
+    with open(path, "w") as fh:
+        fh.write(text)
+    return path
+
+
+async def _ignore(_: str, __: bytes) -> None:
+    pass
+
+
+async def bare_runs(n: int) -> list[float]:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = _write(os.path.join(tmp, "main.py"), HELLO)
+        times = []
+        for _ in range(n):
+            start = time.perf_counter()
+            proc = await asyncio.create_subprocess_exec(
+                PYTHON_EXE,
+                path,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                env={"PATH": "/usr/bin:/bin"},
+            )
+            await proc.communicate()
+            times.append((time.perf_counter() - start) * 1000)
+    return times
+
+
+async def sandbox_runs(sandbox: BubblewrapSandbox, n: int) -> list[float]:
+    lang = get_language("python")
+    times = []
+    for _ in range(n):
+        start = time.perf_counter()
+        result = await sandbox.run(lang, HELLO, None, _ignore)
+        assert result.exit_code == 0, result
+        times.append((time.perf_counter() - start) * 1000)
+    return times
+
+
+async def throughput(sandbox: BubblewrapSandbox, seconds: float, workers: int) -> float:
+    lang = get_language("python")
+    deadline = time.perf_counter() + seconds
+    count = 0
+
+    async def worker() -> None:
+        nonlocal count
+        while time.perf_counter() < deadline:
+            result = await sandbox.run(lang, HELLO, None, _ignore)
+            assert result.exit_code == 0, result
+            count += 1
+
+    start = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(workers)))
+    return count / (time.perf_counter() - start)
+
+
+async def output_latency(sandbox: BubblewrapSandbox, n: int) -> list[float]:
+    lang = get_language("python")
+    code = "import time, sys\nsys.stdout.write(str(time.monotonic_ns()) + '\\n')\n"
+    latencies = []
+    for _ in range(n):
+        received: list[tuple[int, bytes]] = []
+
+        async def on_output(_: str, data: bytes, received: list = received) -> None:
+            received.append((time.monotonic_ns(), data))
+
+        await sandbox.run(lang, code, None, on_output)
+        at, data = received[0]
+        latencies.append((at - int(data.split()[0])) / 1e6)
+    return latencies
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-n", type=int, default=40, help="runs per latency figure")
+    parser.add_argument("--seconds", type=float, default=10.0, help="throughput duration")
+    args = parser.parse_args()
+
+    sandbox = BubblewrapSandbox()
+    status = await sandbox.check()
+    if not status.usable:
+        raise SystemExit(f"bubblewrap unusable: {status.reason}")
+    for warning in status.warnings:
+        print("warning:", warning)
+
+    await sandbox_runs(sandbox, 3)  # warm caches
+    bare = await bare_runs(args.n)
+    boxed = await sandbox_runs(sandbox, args.n)
+    print(_fmt("bare interpreter", bare))
+    print(_fmt("bubblewrap sandbox", boxed))
+    print(
+        f"{'sandbox overhead':<28} p50 {_pct(boxed, 0.5) - _pct(bare, 0.5):7.1f} ms"
+        f"   p99 {_pct(boxed, 0.99) - _pct(bare, 0.99):7.1f} ms"
+        f"   (mean {statistics.mean(boxed) - statistics.mean(bare):.1f} ms)"
+    )
+    rate = await throughput(sandbox, args.seconds, workers=2)
+    print(f"{'sustained, 2 workers':<28} {rate:7.1f} runs/s")
+    print(_fmt("first write -> on_output", await output_latency(sandbox, args.n)))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

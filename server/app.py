@@ -15,12 +15,18 @@ import redis.asyncio as redis
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from collab.rooms import RoomRegistry
+from collab.store import DocumentStore
+from server import sessions
 from server.clock import now_ms
 from server.config import Settings
 from server.database import create_pool, migrate
 from server.middleware import cors_middleware, error_middleware
-from server.routes import docs, health, participants, sessions
-from server.state import POOL, REDIS, SETTINGS, STARTED_AT
+from server.realtime.gateway import Gateway
+from server.realtime.socketio import attach_socketio
+from server.routes import docs, health, participants
+from server.routes import sessions as session_routes
+from server.state import GATEWAY, POOL, REDIS, REGISTRY, SETTINGS, STARTED_AT
 from server.sweep import sweep_expired_sessions
 
 log = logging.getLogger(__name__)
@@ -46,10 +52,46 @@ async def _backing_services(app: web.Application) -> AsyncIterator[None]:
         await cache.aclose()
 
 
+async def _collaboration(app: web.Application) -> AsyncIterator[None]:
+    settings, pool = app[SETTINGS], app[POOL]
+
+    async def write_language(session_id: str, language: str) -> None:
+        await sessions.set_language(pool, session_id, language, now_ms())
+
+    async def seed_missing(session_id: str) -> None:
+        await sessions.seed_missing_document(pool, session_id, now_ms())
+
+    registry = RoomRegistry(
+        DocumentStore(pool, app[REDIS]),
+        app[REDIS],
+        max_code_bytes=settings.max_code_bytes,
+        write_language=write_language,
+        seed_missing=seed_missing,
+        snapshot_delay=settings.snapshot_delay,
+        idle_seconds=settings.room_idle_seconds,
+    )
+    await registry.start()
+    app[REGISTRY] = registry
+    app[GATEWAY] = Gateway(pool, app[REDIS], registry)
+    try:
+        yield
+    finally:
+        await registry.stop()
+
+
+async def _close_rooms(app: web.Application) -> None:
+    # On shutdown, before aiohttp waits for open handlers: snapshot and disconnect every
+    # realtime client, or their long-lived sockets would hold the shutdown up.
+    if REGISTRY in app:
+        await app[REGISTRY].stop()
+
+
 async def _expiry_sweeps(app: web.Application) -> AsyncIterator[None]:
     async def sweep() -> None:
         try:
-            await sweep_expired_sessions(app[POOL], app[REDIS], now_ms())
+            swept = await sweep_expired_sessions(app[POOL], app[REDIS], now_ms())
+            for session_id in swept or []:
+                await app[REGISTRY].close_session(session_id, "session expired", everywhere=True)
         except Exception:
             log.exception("expiry sweep failed; the next one will retry")
 
@@ -71,7 +113,9 @@ def create_app(settings: Settings) -> web.Application:
     )
     app[SETTINGS] = settings
     app[STARTED_AT] = time.monotonic()
-    app.cleanup_ctx.extend([_backing_services, _expiry_sweeps])
-    for module in (sessions, participants, health, docs):
+    app.cleanup_ctx.extend([_backing_services, _collaboration, _expiry_sweeps])
+    app.on_shutdown.append(_close_rooms)
+    for module in (session_routes, participants, health, docs):
         app.router.add_routes(module.routes)
+    attach_socketio(app, settings)
     return app

@@ -31,6 +31,12 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(
         default=8, ge=1, description="Postgres connections per server process"
     )
+    snapshot_delay: float = Field(
+        default=2.0, gt=0, description="Seconds after an edit by which a snapshot is stored"
+    )
+    room_idle_seconds: float = Field(
+        default=30.0, gt=0, description="An empty room stays loaded this long"
+    )
     environment: str = Field(default="development", description="Reported by health checks")
     shutdown_timeout: float = Field(
         default=5.0, ge=0, description="Seconds in-flight requests get on SIGTERM"

@@ -1,8 +1,7 @@
-"""Where a session's state lives in Redis, and how it is removed with the session.
+"""Removing a session's Redis keys with the session.
 
-Every per-session key is named `duet:session:{id}:…`, so deleting a session (by the API or
-the expiry sweep) can find them all; writers also set a TTL at the session's expiry, so a
-key survives a crash between the Postgres delete and this cleanup by at most that long.
+Writers also set a TTL at the session's expiry, so a key survives a crash between the
+Postgres delete and this cleanup by at most that long.
 """
 
 from __future__ import annotations
@@ -11,9 +10,7 @@ from collections.abc import Iterable
 
 import redis.asyncio as redis
 
-
-def session_key(session_id: str, name: str) -> str:
-    return f"duet:session:{session_id}:{name}"
+from schema.keys import session_key
 
 
 async def delete_session_keys(client: redis.Redis, session_ids: Iterable[str]) -> int:

@@ -15,6 +15,8 @@ from uuid import UUID
 
 import asyncpg
 
+from collab.document import seed_update
+from collab.store import insert_seed
 from schema.errors import ApiError, ErrorCode
 from schema.models import UserInfo
 from server.tokens import new_token, token_digest
@@ -150,6 +152,7 @@ async def create_session(
         candidate_invite = await _insert_token(
             connection, session_id, "invite", "candidate", None, now
         )
+        await insert_seed(connection, session_id, seed_update(code, language), now)
         session = await fetch_session(connection, session_id)
     return CreatedSession(session, creator_token, interviewer_invite, candidate_invite)
 
@@ -248,3 +251,39 @@ async def remove_participant(pool: asyncpg.Pool, session_id: str, participant_id
     )
     if removed is None:
         raise ApiError(ErrorCode.PARTICIPANT_NOT_FOUND, "Participant not found")
+
+
+async def seed_missing_document(pool: asyncpg.Pool, session_id: str, now: int) -> None:
+    """Give a session created before documents existed its seed, from its stored code."""
+    async with pool.acquire() as connection:
+        row = await connection.fetchrow(
+            "SELECT code, language FROM sessions WHERE id = $1", session_id
+        )
+        if row is not None:
+            state = seed_update(row["code"], row["language"])
+            await insert_seed(connection, session_id, state, now)
+
+
+async def session_expiry(pool: asyncpg.Pool, session_id: str) -> int | None:
+    return await pool.fetchval("SELECT expires_at FROM sessions WHERE id = $1", session_id)
+
+
+async def set_language(pool: asyncpg.Pool, session_id: str, language: str, now: int) -> None:
+    await pool.execute(
+        "UPDATE sessions SET language = $2, updated_at = $3 WHERE id = $1",
+        session_id,
+        language,
+        now,
+    )
+
+
+async def participant_identity(
+    pool: asyncpg.Pool, session_id: str, participant_id: UUID
+) -> dict[str, Any] | None:
+    row = await pool.fetchrow(
+        "SELECT id, name, role, color, joined_at, is_online FROM participants"
+        " WHERE session_id = $1 AND id = $2",
+        session_id,
+        participant_id,
+    )
+    return participant_from_row(row) if row else None

@@ -6,9 +6,13 @@ import asyncpg
 import redis.asyncio as redis
 from aiohttp import web
 
+from collab.rooms import RoomRegistry
 from server.config import Settings
+from server.realtime.gateway import Gateway
 
 SETTINGS = web.AppKey("settings", Settings)
 POOL = web.AppKey("pool", asyncpg.Pool)
 REDIS = web.AppKey("redis", redis.Redis)
 STARTED_AT = web.AppKey("started_at", float)
+REGISTRY = web.AppKey("registry", RoomRegistry)
+GATEWAY = web.AppKey("gateway", Gateway)

@@ -10,9 +10,9 @@ import sys
 
 import asyncpg
 
+from schema.keys import session_key
 from server.clock import now_ms
 from server.database import SWEEP_LOCK
-from server.redis_keys import session_key
 from server.state import POOL, REDIS
 from server.sweep import sweep_expired_sessions
 from tests.conftest import bearer, create_room, expect_error, join

@@ -10,7 +10,7 @@ from server.access import authorize, require_self_or_interviewer
 from server.clock import now_ms
 from server.requests import participant_id_param, read_json, request_token, session_id_param
 from server.responses import json_response
-from server.state import POOL
+from server.state import GATEWAY, POOL
 
 routes = web.RouteTableDef()
 
@@ -50,4 +50,5 @@ async def remove_participant(request: web.Request) -> web.Response:
     caller = await authorize(pool, session_id, request_token(request), now_ms())
     require_self_or_interviewer(caller, participant_id, "remove")
     await sessions.remove_participant(pool, session_id, participant_id)
+    await request.app[GATEWAY].remove_participant(session_id, str(participant_id))
     return web.Response(status=204)

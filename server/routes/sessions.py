@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
+from collab.room import Room
 from schema.errors import ApiError, ErrorCode
 from schema.models import (
     CreateSessionRequest,
@@ -12,14 +15,14 @@ from schema.models import (
     UpdateSessionRequest,
 )
 from server import sessions
-from server.access import authorize, authorize_and_fetch, require_interviewer
+from server.access import Caller, authorize, authorize_and_fetch, require_interviewer
 from server.clock import now_ms
 from server.config import Settings
 from server.languages import check_language
 from server.redis_keys import delete_session_keys
 from server.requests import read_json, request_token, session_id_param
 from server.responses import envelope
-from server.state import POOL, REDIS, SETTINGS
+from server.state import POOL, REDIS, REGISTRY, SETTINGS
 
 routes = web.RouteTableDef()
 
@@ -69,41 +72,57 @@ async def create_session(request: web.Request) -> web.Response:
     return envelope(created.session, status=201, token=created.creator_token, invites=invites)
 
 
+def with_document(session: dict[str, Any], room: Room) -> dict[str, Any]:
+    """The shared document is the source of truth for code and language."""
+    return {**session, "code": room.code, "language": room.language or session["language"]}
+
+
 @routes.get("/api/v1/sessions/{session_id}")
 async def get_session(request: web.Request) -> web.Response:
     session_id = session_id_param(request)
     _, session = await authorize_and_fetch(
         request.app[POOL], session_id, request_token(request), now_ms()
     )
-    return envelope(session)
+    room = await request.app[REGISTRY].open(session_id, session["expiresAt"])
+    return envelope(with_document(session, room))
 
 
-async def _update(request: web.Request, changes: dict[str, str]) -> web.Response:
+async def _update(request: web.Request, caller: Caller, changes: dict[str, str]) -> web.Response:
     settings = request.app[SETTINGS]
+    session_id = request.match_info["session_id"]
     if "language" in changes:
         check_language(changes["language"])
     if "code" in changes:
         check_code_size(changes["code"], settings)
-    session = await sessions.update_session(
-        request.app[POOL], request.match_info["session_id"], changes, now_ms()
-    )
-    return envelope(session)
+    pool = request.app[POOL]
+    expires_at = await sessions.session_expiry(pool, session_id)
+    if expires_at is None:
+        raise ApiError(ErrorCode.SESSION_NOT_FOUND, "Session not found")
+    room = await request.app[REGISTRY].open(session_id, expires_at)
+    author = str(caller.participant_id)
+    # The document first: connected clients see the change as soon as it is in the stream.
+    if "code" in changes:
+        await room.replace_code(changes["code"], author)
+    if "language" in changes:
+        await room.set_language(changes["language"], author)
+    session = await sessions.update_session(pool, session_id, changes, now_ms())
+    return envelope(with_document(session, room))
 
 
 @routes.patch("/api/v1/sessions/{session_id}")
 async def patch_session(request: web.Request) -> web.Response:
     session_id = session_id_param(request)
-    await authorize(request.app[POOL], session_id, request_token(request), now_ms())
+    caller = await authorize(request.app[POOL], session_id, request_token(request), now_ms())
     body = await read_json(request, UpdateSessionRequest)
-    return await _update(request, body.model_dump(exclude_unset=True))
+    return await _update(request, caller, body.model_dump(exclude_unset=True))
 
 
 @routes.put("/api/v1/sessions/{session_id}/code")
 async def save_code(request: web.Request) -> web.Response:
     session_id = session_id_param(request)
-    await authorize(request.app[POOL], session_id, request_token(request), now_ms())
+    caller = await authorize(request.app[POOL], session_id, request_token(request), now_ms())
     body = await read_json(request, SaveCodeRequest)
-    return await _update(request, body.model_dump(exclude_unset=True))
+    return await _update(request, caller, body.model_dump(exclude_unset=True))
 
 
 @routes.delete("/api/v1/sessions/{session_id}")
@@ -113,6 +132,7 @@ async def delete_session(request: web.Request) -> web.Response:
     caller = await authorize(pool, session_id, request_token(request), now_ms())
     require_interviewer(caller, "delete the session")
     if await sessions.delete_session(pool, session_id):
+        await request.app[REGISTRY].close_session(session_id, "session deleted", everywhere=True)
         await delete_session_keys(request.app[REDIS], [session_id])
     return web.Response(status=204)
 

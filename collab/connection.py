@@ -1,0 +1,105 @@
+"""One client of a room, whatever door it came through (Socket.IO, y-websocket, seed WS).
+
+A transport subclasses `Connection` and implements `_write` (put one outgoing message on
+the wire) and `_close` (drop the client). The room only ever calls `deliver`, which never
+waits: every connection has a bounded outbox drained by its own writer task, so
+
+* a client that stops reading fills its own outbox and is disconnected, instead of making
+  the room wait on it;
+* messages to one client go out strictly one after another (python-socketio splits a binary
+  event into several engine.io packets, and two concurrent emits to one client can
+  interleave those packets; one writer per client makes that impossible).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+from typing import Any, Literal
+
+log = logging.getLogger(__name__)
+
+Outgoing = tuple[Literal["yjs"], bytes] | tuple[Literal["event"], tuple[str, dict[str, Any]]]
+
+OUTBOX_LIMIT = 1024
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who a connection authenticated as."""
+
+    session_id: str
+    participant_id: str
+    role: str
+    name: str
+    color: str
+
+
+class Connection:
+    """Base class for a transport's connection; see the module docstring."""
+
+    def __init__(self, connection_id: str, identity: Identity, *, yjs: bool) -> None:
+        self.id = connection_id
+        self.identity = identity
+        # A Yjs client gets CRDT updates; a JSON client gets `code_change` with the text.
+        self.yjs = yjs
+        self.closed = False
+        self._outbox: asyncio.Queue[Outgoing | None] = asyncio.Queue(OUTBOX_LIMIT)
+        self._writer = asyncio.get_running_loop().create_task(self._drain())
+
+    def deliver_yjs(self, message: bytes) -> None:
+        self._put(("yjs", message))
+
+    def deliver_event(self, name: str, data: dict[str, Any]) -> None:
+        self._put(("event", (name, data)))
+
+    def _put(self, item: Outgoing) -> None:
+        if self.closed:
+            return
+        try:
+            self._outbox.put_nowait(item)
+        except asyncio.QueueFull:
+            log.warning("connection %s is not reading; disconnecting it", self.id)
+            self.close_soon("too slow: the connection stopped reading")
+
+    async def _drain(self) -> None:
+        while (item := await self._outbox.get()) is not None:
+            try:
+                if item[0] == "yjs":
+                    await self._write_yjs(item[1])
+                else:
+                    name, data = item[1]
+                    await self._write_event(name, data)
+            except Exception:
+                log.info("connection %s failed to write; closing", self.id, exc_info=True)
+                self.close_soon("write failed")
+                return
+
+    async def finish(self, seconds: float = 5.0) -> None:
+        """Write what was delivered so far (at most `seconds`), then deliver nothing more."""
+        if self.closed:
+            return
+        with contextlib.suppress(asyncio.QueueFull):
+            self._outbox.put_nowait(None)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(seconds):
+                    await asyncio.shield(self._writer)
+        self.closed = True
+
+    def close_soon(self, reason: str) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        self._writer.cancel()
+        asyncio.get_running_loop().create_task(self._close(reason))
+
+    async def _write_yjs(self, message: bytes) -> None:
+        raise NotImplementedError
+
+    async def _write_event(self, name: str, data: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    async def _close(self, reason: str) -> None:
+        raise NotImplementedError

@@ -1,0 +1,414 @@
+"""A room: one session's shared document, its awareness, and the clients connected to it on
+this node.
+
+Every change goes through one path, whatever door it came in by: check it, apply it to the
+document, hand it to `RoomHooks.persist` (appended to the session's stream), and only then
+broadcast it. Yjs clients receive CRDT updates; JSON clients receive the whole text as
+`code_change`, coalesced to at most one every `JSON_FLUSH_INTERVAL`.
+
+The room does not know whether its peers are local or on other nodes: `RoomHooks` (the
+registry) carries updates and ephemeral messages between nodes and calls `apply_remote_*`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import time
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from pycrdt import Doc
+
+from collab import protocol
+from collab.awareness import RoomAwareness, cursor_state
+from collab.connection import Connection
+from collab.document import (
+    LANGUAGE_KEY,
+    UpdateRejected,
+    apply_client_update,
+    code_text,
+    meta_map,
+    read_code,
+    read_language,
+)
+from collab.protocol import ProtocolError
+from collab.rebase import apply_full_text, client_base
+from collab.relpos import PositionMirror
+from collab.store import StreamId
+
+log = logging.getLogger(__name__)
+
+JSON_FLUSH_INTERVAL = 0.05
+
+
+class RoomHooks(Protocol):
+    """What a room needs from the node it lives on (implemented by `RoomRegistry`)."""
+
+    async def persist(self, room: Room, update: bytes) -> None: ...
+
+    def publish(self, room: Room, kind: str, payload: dict[str, Any]) -> None: ...
+
+    def edited(self, room: Room) -> None: ...
+
+    def language_changed(self, room: Room, language: str) -> None: ...
+
+    def emptied(self, room: Room) -> None: ...
+
+
+class RoomError(Exception):
+    """A client message was refused; sent back to that client as an `error` event."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass
+class JsonClient:
+    """What the server remembers about a JSON client: the doc state behind the text it last
+    received (its rebase base), and the awareness id its cursor is shown under."""
+
+    base: bytes
+    text: str
+    awareness_id: int = field(default_factory=lambda: secrets.randbits(31) + 1)
+    rebase_client_id: int | None = None
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+class Room:
+    def __init__(
+        self,
+        session_id: str,
+        doc: Doc,
+        through: StreamId,
+        hooks: RoomHooks,
+        *,
+        max_code_bytes: int,
+        expires_at_ms: int,
+    ) -> None:
+        self.session_id = session_id
+        self.doc = doc
+        # The last stream entry this document includes (advanced by the registry).
+        self.through = through
+        self.hooks = hooks
+        self.max_code_bytes = max_code_bytes
+        self.expires_at_ms = expires_at_ms
+        self.awareness = RoomAwareness()
+        self.connections: dict[str, Connection] = {}
+        self.json_clients: dict[str, JsonClient] = {}
+        self.language = read_language(doc) or ""
+        self._mirror: PositionMirror | None = None
+        self._flush_task: asyncio.Task[None] | None = None
+        self._last_editor: str | None = None
+        self.last_used = asyncio.get_running_loop().time()
+
+    # -- reading ---------------------------------------------------------------------------
+
+    @property
+    def code(self) -> str:
+        return read_code(self.doc)
+
+    def touch(self) -> None:
+        self.last_used = asyncio.get_running_loop().time()
+
+    # -- joining and leaving --------------------------------------------------------------
+
+    def join(self, connection: Connection) -> None:
+        identity = connection.identity
+        self.connections[connection.id] = connection
+        self.awareness.connect(
+            connection.id, participant_id=identity.participant_id, role=identity.role
+        )
+        self.touch()
+        if connection.yjs:
+            self._greet_yjs(connection)
+        else:
+            self._greet_json(connection)
+
+    def _greet_yjs(self, connection: Connection) -> None:
+        # As y-websocket's server: our state vector (the client answers with what we lack),
+        # then everyone's awareness.
+        connection.deliver_yjs(protocol.sync_step1(self.doc.get_state()))
+        snapshot = self.awareness.snapshot()
+        if snapshot is not None:
+            connection.deliver_yjs(protocol.awareness_message(snapshot))
+
+    def _greet_json(self, connection: Connection) -> None:
+        text = self.code
+        self.json_clients[connection.id] = JsonClient(base=client_base(self.doc), text=text)
+        connection.deliver_event(
+            "code_change", {"code": text, "userId": self._last_editor, "timestamp": now_ms()}
+        )
+        connection.deliver_event(
+            "language_change",
+            {"language": self.language, "userId": self._last_editor, "timestamp": now_ms()},
+        )
+
+    def become_yjs(self, connection: Connection) -> None:
+        """A Socket.IO client that sends a `yjs` message is a Yjs client from then on."""
+        if connection.yjs:
+            return
+        connection.yjs = True
+        state = self.json_clients.pop(connection.id, None)
+        if state is not None:
+            self._remove_awareness_id(connection, state.awareness_id)
+
+    def leave(self, connection: Connection) -> None:
+        if self.connections.pop(connection.id, None) is None:
+            return
+        self.json_clients.pop(connection.id, None)
+        removal = self.awareness.disconnect(connection.id)
+        if removal is not None:
+            self._broadcast_awareness(removal, exclude=None)
+            self.hooks.publish(self, "awareness", {"update": removal})
+        self.touch()
+        if not self.connections:
+            self.hooks.emptied(self)
+
+    # -- Yjs messages ---------------------------------------------------------------------
+
+    async def receive_yjs(self, connection: Connection, message: bytes) -> None:
+        try:
+            decoded = protocol.decode_message(message)
+        except ProtocolError as error:
+            raise RoomError("INVALID_MESSAGE", f"malformed Yjs message: {error}") from None
+        if isinstance(decoded, protocol.SyncStep1):
+            update = self.doc.get_update(decoded.state_vector)
+            connection.deliver_yjs(protocol.sync_step2(update))
+        elif isinstance(decoded, protocol.SyncStep2 | protocol.SyncUpdate):
+            await self._receive_update(connection, decoded.update)
+        elif isinstance(decoded, protocol.AwarenessMessage):
+            self._receive_awareness(connection, decoded.update)
+        elif isinstance(decoded, protocol.QueryAwareness):
+            snapshot = self.awareness.snapshot()
+            if snapshot is not None:
+                connection.deliver_yjs(protocol.awareness_message(snapshot))
+
+    async def _receive_update(self, connection: Connection, update: bytes) -> None:
+        self._check_growth(update)
+        language_before = self.language
+        try:
+            changed = apply_client_update(
+                self.doc, update, origin=connection.id, max_bytes=self.max_code_bytes
+            )
+        except UpdateRejected as rejected:
+            if rejected.resync:
+                connection.deliver_yjs(protocol.sync_step1(self.doc.get_state()))
+            code = "PAYLOAD_TOO_LARGE" if "exceeds" in rejected.reason else "INVALID_UPDATE"
+            raise RoomError(code, rejected.reason) from None
+        if not changed:
+            return
+        await self._commit(update, author=connection, language_before=language_before)
+
+    def _check_growth(self, update: bytes) -> None:
+        """Refuse an update that would take the code past the size limit.
+
+        A CRDT update cannot be taken back once applied, so the check happens first. The
+        inserted text is never larger than the update, so only updates that could cross the
+        limit pay for an exact trial on a copy of the document.
+        """
+        current = len(self.code.encode("utf-8"))
+        if current + len(update) <= self.max_code_bytes:
+            return
+        trial = Doc()
+        trial.apply_update(self.doc.get_update())
+        try:
+            trial.apply_update(update)
+        except Exception:
+            return  # malformed: apply_client_update gives the precise reason
+        size = len(str(code_text(trial)).encode("utf-8"))
+        if size > self.max_code_bytes and size > current:
+            raise RoomError(
+                "PAYLOAD_TOO_LARGE",
+                f"the code would be {size} bytes; the limit is {self.max_code_bytes}",
+            )
+
+    def _receive_awareness(self, connection: Connection, update: bytes) -> None:
+        try:
+            accepted = self.awareness.apply(connection.id, update)
+        except ProtocolError as error:
+            raise RoomError("INVALID_MESSAGE", f"malformed awareness update: {error}") from None
+        if accepted is not None:
+            self._broadcast_awareness(accepted, exclude=connection.id)
+            self.hooks.publish(self, "awareness", {"update": accepted})
+
+    # -- JSON events ------------------------------------------------------------------------
+
+    async def receive_code(self, connection: Connection, code: str) -> None:
+        size = len(code.encode("utf-8", "surrogatepass"))
+        if size > self.max_code_bytes:
+            raise RoomError(
+                "PAYLOAD_TOO_LARGE", f"code is {size} bytes; the limit is {self.max_code_bytes}"
+            )
+        state = self.json_clients.get(connection.id)
+        try:
+            result = apply_full_text(
+                self.doc,
+                code,
+                base=state.base if state else None,
+                client_id=state.rebase_client_id if state else None,
+                origin=connection.id,
+            )
+        except ValueError as error:
+            raise RoomError("INVALID_MESSAGE", str(error)) from None
+        if state is not None:
+            state.base, state.text = result.base, code
+            state.rebase_client_id = result.client_id
+        if result.update:
+            await self._commit(result.update, author=connection, language_before=self.language)
+
+    async def replace_code(self, code: str, author_id: str | None) -> None:
+        """A REST write: the new text replaces the current one via a minimal diff."""
+        result = apply_full_text(self.doc, code, base=None, origin="rest")
+        if result.update:
+            self._last_editor = author_id
+            await self._commit(result.update, author=None, language_before=self.language)
+
+    async def set_language(
+        self, language: str, author_id: str | None, connection: Connection | None = None
+    ) -> None:
+        """Set `meta.language`; JSON clients other than `connection` get `language_change`."""
+        if language == read_language(self.doc):
+            return
+        language_before = self.language
+        before = self.doc.get_state()
+        with self.doc.transaction(origin="language"):
+            meta_map(self.doc)[LANGUAGE_KEY] = language
+        self._last_editor = author_id
+        await self._commit(
+            self.doc.get_update(before), author=connection, language_before=language_before
+        )
+
+    def receive_cursor(self, connection: Connection, position: dict[str, Any]) -> None:
+        line, column = position.get("lineNumber"), position.get("column")
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in (line, column)):
+            raise RoomError("INVALID_MESSAGE", "position needs integer lineNumber and column")
+        identity = connection.identity
+        timestamp = now_ms()
+        event = {"position": {"lineNumber": line, "column": column},
+                 "userId": identity.participant_id, "timestamp": timestamp}  # fmt: skip
+        self._broadcast_event("cursor_position", event, exclude=connection.id, json_only=True)
+        self.hooks.publish(self, "event", {"name": "cursor_position", "data": event,
+                                           "json_only": True})  # fmt: skip
+        state = self.json_clients.get(connection.id)
+        if state is None:
+            return
+        mirror = self._position_mirror()
+        cursor = cursor_state(mirror, self.code, max(1, line), max(1, column))
+        awareness_state = {"user": {"name": identity.name, "color": identity.color}, **cursor}
+        update = self.awareness.set_state(connection.id, state.awareness_id, awareness_state)
+        self._broadcast_awareness(update, exclude=connection.id)
+        self.hooks.publish(self, "awareness", {"update": update})
+
+    def _position_mirror(self) -> PositionMirror:
+        if self._mirror is None:
+            self._mirror = PositionMirror.from_doc(self.doc)
+        return self._mirror
+
+    def _remove_awareness_id(self, connection: Connection, awareness_id: int) -> None:
+        if awareness_id in self.awareness.states:
+            update = self.awareness.set_state(connection.id, awareness_id, None)
+            self._broadcast_awareness(update, exclude=None)
+            self.hooks.publish(self, "awareness", {"update": update})
+
+    # -- committing and broadcasting -----------------------------------------------------------
+
+    async def _commit(
+        self, update: bytes, *, author: Connection | None, language_before: str
+    ) -> None:
+        """Persist an update already applied here, then show it to everyone else."""
+        if self._mirror is not None:
+            self._mirror.apply_update(update)
+        await self.hooks.persist(self, update)
+        if author is not None:
+            self._last_editor = author.identity.participant_id
+        self.touch()
+        self.hooks.edited(self)
+        exclude = author.id if author else None
+        self._after_change(update, exclude=exclude)
+        self._check_language(language_before, exclude=exclude)
+
+    def apply_remote_update(self, update: bytes) -> None:
+        """An update another node accepted (read from the stream)."""
+        language_before = self.language
+        self.doc.apply_update(update)
+        if self._mirror is not None:
+            self._mirror.apply_update(update)
+        self._after_change(update, exclude=None)
+        self._check_language(language_before, exclude=None, announce=False)
+
+    def _after_change(self, update: bytes, *, exclude: str | None) -> None:
+        message = protocol.sync_update(update)
+        for connection in self.connections.values():
+            if connection.yjs and connection.id != exclude:
+                connection.deliver_yjs(message)
+        if self.json_clients:
+            self._schedule_json_flush()
+
+    def _check_language(self, before: str, *, exclude: str | None, announce: bool = True) -> None:
+        language = read_language(self.doc) or ""
+        if language == before:
+            return
+        self.language = language
+        event = {"language": language, "userId": self._last_editor, "timestamp": now_ms()}
+        self._broadcast_event("language_change", event, exclude=exclude, json_only=True)
+        if announce:
+            self.hooks.language_changed(self, language)
+
+    def _schedule_json_flush(self) -> None:
+        if self._flush_task is None or self._flush_task.done():
+            self._flush_task = asyncio.get_running_loop().create_task(self._flush_json())
+
+    async def _flush_json(self) -> None:
+        await asyncio.sleep(JSON_FLUSH_INTERVAL)
+        text = self.code
+        base: bytes | None = None
+        for connection_id, state in self.json_clients.items():
+            if state.text == text:
+                continue
+            base = base or client_base(self.doc)
+            state.text, state.base = text, base
+            self.connections[connection_id].deliver_event(
+                "code_change", {"code": text, "userId": self._last_editor, "timestamp": now_ms()}
+            )
+
+    def _broadcast_awareness(self, update: bytes, *, exclude: str | None) -> None:
+        message = protocol.awareness_message(update)
+        for connection in self.connections.values():
+            if connection.yjs and connection.id != exclude:
+                connection.deliver_yjs(message)
+
+    def _broadcast_event(
+        self, name: str, data: dict[str, Any], *, exclude: str | None, json_only: bool = False
+    ) -> None:
+        for connection in self.connections.values():
+            if connection.id != exclude and not (json_only and connection.yjs):
+                connection.deliver_event(name, data)
+
+    # -- messages from other nodes ------------------------------------------------------------
+
+    def apply_remote_awareness(self, update: bytes) -> None:
+        self._broadcast_awareness(update, exclude=None)
+
+    def apply_remote_event(self, name: str, data: dict[str, Any], json_only: bool) -> None:
+        self._broadcast_event(name, data, exclude=None, json_only=json_only)
+
+    def announce(self, name: str, data: dict[str, Any]) -> None:
+        """An event for every client of the session, on every node (joins and leaves)."""
+        self._broadcast_event(name, data, exclude=None)
+        self.hooks.publish(self, "event", {"name": name, "data": data, "json_only": False})
+
+    async def close(self, reason: str) -> None:
+        for connection in list(self.connections.values()):
+            connection.close_soon(reason)
+        if self._flush_task is not None:
+            self._flush_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._flush_task

@@ -1,0 +1,325 @@
+"""The rooms open on this node, and how they stay in step with other nodes and storage.
+
+* Loading: a room is loaded once (concurrent opens share one load) from the latest snapshot
+  plus the stream after it.
+* Following: one task reads every open room's stream (`XREAD BLOCK`) and applies what other
+  nodes appended; entries this node wrote itself only advance the room's position.
+* Snapshots: a room this node edited is snapshotted at most `snapshot_delay` seconds after
+  the edit, and at once when its last client leaves.
+* Ephemeral messages (awareness, cursor events, joins and leaves) go over Redis pub/sub on
+  `duet:room:{id}`; control messages (close a session, drop a participant) on `duet:control`.
+* Idle rooms (no clients, unused for `idle_seconds`) are snapshotted and closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import json
+import logging
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import redis.asyncio as redis
+import redis.exceptions
+
+from collab.document import load_doc
+from collab.room import Room
+from collab.store import DocumentStore
+
+log = logging.getLogger(__name__)
+
+CONTROL_CHANNEL = "duet:control"
+FOLLOW_BLOCK_MS = 100
+
+
+def room_channel(session_id: str) -> str:
+    return f"duet:room:{session_id}"
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+LanguageWriter = Callable[[str, str], Awaitable[None]]
+Seeder = Callable[[str], Awaitable[None]]
+
+
+class RoomRegistry:
+    def __init__(
+        self,
+        store: DocumentStore,
+        cache: redis.Redis,
+        *,
+        max_code_bytes: int,
+        write_language: LanguageWriter,
+        seed_missing: Seeder,
+        snapshot_delay: float = 2.0,
+        idle_seconds: float = 30.0,
+    ) -> None:
+        self.store = store
+        self.cache = cache
+        self.node_id = secrets.token_hex(6)
+        self.max_code_bytes = max_code_bytes
+        self.snapshot_delay = snapshot_delay
+        self.idle_seconds = idle_seconds
+        self._write_language = write_language
+        self._seed_missing = seed_missing
+        self.rooms: dict[str, Room] = {}
+        self._loading: dict[str, asyncio.Task[Room]] = {}
+        self._dirty: set[str] = set()
+        self._snapshot_timers: dict[str, asyncio.TimerHandle] = {}
+        self._background: set[asyncio.Task[Any]] = set()
+        self._rooms_changed = asyncio.Event()
+        self._pubsub = cache.pubsub(ignore_subscribe_messages=True)
+        self._tasks: list[asyncio.Task[None]] = []
+        self._stopped = False
+        self._subscribed = False
+        self.control_handlers: dict[str, Callable[[dict[str, Any]], Awaitable[None]]] = {}
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._tasks = [
+            loop.create_task(self._follow(), name="duet-follow"),
+            loop.create_task(self._listen(), name="duet-pubsub"),
+            loop.create_task(self._close_idle_rooms(), name="duet-idle"),
+        ]
+
+    async def stop(self) -> None:
+        """Snapshot what this node changed and close every room (once)."""
+        if self._stopped:
+            return
+        self._stopped = True
+        self._rooms_changed.set()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        for session_id in list(self.rooms):
+            await self._snapshot(session_id)
+            await self._drop(session_id, "server shutting down")
+        await asyncio.gather(*self._background, return_exceptions=True)
+        with contextlib.suppress(redis.exceptions.RedisError, OSError):
+            await self._pubsub.aclose()
+
+    # -- opening rooms --------------------------------------------------------------------
+
+    async def open(self, session_id: str, expires_at_ms: int) -> Room:
+        room = self.rooms.get(session_id)
+        if room is not None:
+            room.touch()
+            return room
+        loading = self._loading.get(session_id)
+        if loading is None:
+            loading = asyncio.get_running_loop().create_task(self._load(session_id, expires_at_ms))
+            self._loading[session_id] = loading
+            loading.add_done_callback(lambda _: self._loading.pop(session_id, None))
+        return await asyncio.shield(loading)
+
+    async def _load(self, session_id: str, expires_at_ms: int) -> Room:
+        stored = await self.store.load(session_id)
+        if stored.snapshot is None and not stored.entries:
+            await self._seed_missing(session_id)
+            stored = await self.store.load(session_id)
+        # A load that fails raises here, before a room exists: nothing can then snapshot an
+        # empty document over the stored one.
+        doc = load_doc(stored.snapshot, [entry.update for entry in stored.entries])
+        room = Room(
+            session_id,
+            doc,
+            stored.through,
+            self,
+            max_code_bytes=self.max_code_bytes,
+            expires_at_ms=expires_at_ms,
+        )
+        if self._subscribed:
+            await self._pubsub.subscribe(room_channel(session_id))
+        self.rooms[session_id] = room
+        self._rooms_changed.set()
+        return room
+
+    # -- RoomHooks --------------------------------------------------------------------------
+
+    async def persist(self, room: Room, update: bytes) -> None:
+        await self.store.append(room.session_id, update, self.node_id, room.expires_at_ms)
+
+    def publish(self, room: Room, kind: str, payload: dict[str, Any]) -> None:
+        message = {"node": self.node_id, "kind": kind, **_encode(payload)}
+        self._spawn(self.cache.publish(room_channel(room.session_id), json.dumps(message)))
+
+    def edited(self, room: Room) -> None:
+        session_id = room.session_id
+        self._dirty.add(session_id)
+        if session_id not in self._snapshot_timers:
+            loop = asyncio.get_running_loop()
+            self._snapshot_timers[session_id] = loop.call_later(
+                self.snapshot_delay, lambda: self._spawn(self._snapshot(session_id))
+            )
+
+    def language_changed(self, room: Room, language: str) -> None:
+        self._spawn(self._write_language(room.session_id, language))
+
+    def emptied(self, room: Room) -> None:
+        self._spawn(self._snapshot(room.session_id))
+
+    # -- snapshots and closing ------------------------------------------------------------
+
+    async def _snapshot(self, session_id: str) -> None:
+        timer = self._snapshot_timers.pop(session_id, None)
+        if timer is not None:
+            timer.cancel()
+        room = self.rooms.get(session_id)
+        if room is None or session_id not in self._dirty:
+            return
+        self._dirty.discard(session_id)
+        try:
+            await self.store.save_snapshot(
+                session_id, room.doc.get_update(), room.through, room.code, _now_ms()
+            )
+        except Exception:
+            # The updates are safe in the stream; the next edit or close tries again.
+            self._dirty.add(session_id)
+            log.exception("snapshot of %s failed", session_id)
+
+    async def close_session(self, session_id: str, reason: str, *, everywhere: bool) -> None:
+        """Disconnect a deleted or expired session's clients (on every node if asked)."""
+        await self._drop(session_id, reason)
+        if everywhere:
+            message = {"type": "close_session", "session_id": session_id, "reason": reason}
+            await self.cache.publish(CONTROL_CHANNEL, json.dumps(message))
+
+    async def _drop(self, session_id: str, reason: str) -> None:
+        room = self.rooms.pop(session_id, None)
+        self._dirty.discard(session_id)
+        timer = self._snapshot_timers.pop(session_id, None)
+        if timer is not None:
+            timer.cancel()
+        if room is None:
+            return
+        self._rooms_changed.set()
+        await room.close(reason)
+        if self._subscribed:
+            with contextlib.suppress(redis.exceptions.RedisError, OSError):
+                await self._pubsub.unsubscribe(room_channel(session_id))
+
+    async def _close_idle_rooms(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(min(5.0, max(self.idle_seconds / 2, 0.05)))
+            cutoff = loop.time() - self.idle_seconds
+            now = _now_ms()
+            for session_id, room in list(self.rooms.items()):
+                if room.expires_at_ms <= now:
+                    await self._drop(session_id, "session expired")
+                elif not room.connections and room.last_used < cutoff:
+                    await self._snapshot(session_id)
+                    if not room.connections and session_id not in self._dirty:
+                        await self._drop(session_id, "idle")
+
+    # -- following other nodes ---------------------------------------------------------------
+
+    async def _follow(self) -> None:
+        while True:
+            positions = {session_id: room.through for session_id, room in self.rooms.items()}
+            if not positions:
+                self._rooms_changed.clear()
+                await self._rooms_changed.wait()
+                continue
+            try:
+                entries = await self.store.read_new(positions, FOLLOW_BLOCK_MS)
+            except (redis.exceptions.RedisError, OSError):
+                log.warning("reading document streams failed; retrying", exc_info=True)
+                await asyncio.sleep(0.5)
+                continue
+            for session_id, entry in entries:
+                room = self.rooms.get(session_id)
+                if room is None or entry.id <= room.through:
+                    continue
+                if entry.node != self.node_id:
+                    try:
+                        room.apply_remote_update(entry.update)
+                    except Exception:
+                        log.exception("could not apply stream entry %s of %s", entry.id, session_id)
+                room.through = entry.id
+
+    async def _listen(self) -> None:
+        this_task = asyncio.current_task()
+        assert this_task is not None
+        while not self._stopped:
+            # redis-py's get_message(timeout=...) swallows a cancellation; honour it here.
+            if this_task.cancelling():
+                raise asyncio.CancelledError
+            try:
+                if not self._subscribed:
+                    # (Re)subscribe everything: at start, and after Redis comes back.
+                    channels = [CONTROL_CHANNEL, *map(room_channel, self.rooms)]
+                    await self._pubsub.subscribe(*channels)
+                    self._subscribed = True
+                message = await self._pubsub.get_message(timeout=0.5)
+            except (redis.exceptions.RedisError, OSError):
+                log.warning("pub/sub failed; retrying", exc_info=True)
+                self._subscribed = False
+                await asyncio.sleep(0.5)
+                continue
+            if message is None:
+                continue
+            try:
+                await self._dispatch(message)
+            except Exception:
+                log.exception("could not handle a pub/sub message")
+
+    async def _dispatch(self, message: dict[str, Any]) -> None:
+        channel = message["channel"].decode()
+        data = json.loads(message["data"])
+        if channel == CONTROL_CHANNEL:
+            if data.get("type") == "close_session":
+                await self._drop(data["session_id"], data.get("reason", "closed"))
+            handler = self.control_handlers.get(data.get("type", ""))
+            if handler is not None:
+                await handler(data)
+            return
+        if data.get("node") == self.node_id:
+            return
+        room = self.rooms.get(channel.removeprefix("duet:room:"))
+        if room is None:
+            return
+        payload = _decode(data)
+        if data["kind"] == "awareness":
+            room.apply_remote_awareness(payload["update"])
+        elif data["kind"] == "event":
+            room.apply_remote_event(payload["name"], payload["data"], payload["json_only"])
+
+    async def publish_control(self, message: dict[str, Any]) -> None:
+        await self.cache.publish(CONTROL_CHANNEL, json.dumps(message))
+
+    def _spawn(self, work: Awaitable[Any]) -> None:
+        task = asyncio.ensure_future(work)
+        self._background.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[Any]) -> None:
+        self._background.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("background task failed", exc_info=task.exception())
+
+
+def _encode(payload: dict[str, Any]) -> dict[str, Any]:
+    return {
+        key: {"$b64": base64.b64encode(value).decode()} if isinstance(value, bytes) else value
+        for key, value in payload.items()
+    }
+
+
+def _decode(data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        key: base64.b64decode(value["$b64"])
+        if isinstance(value, dict) and "$b64" in value
+        else value
+        for key, value in data.items()
+    }

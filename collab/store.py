@@ -1,0 +1,180 @@
+"""Where documents live: a Redis stream of updates per session, and snapshots in Postgres.
+
+Every accepted update is appended to the session's stream before anyone else sees it. A
+snapshot (the whole state as one update) goes to Postgres with the stream position it
+includes; the stream is then trimmed up to that position. A room loads from the latest
+snapshot plus the stream after it, so it always replays the same CRDT history and never
+rebuilds the document from plain text.
+
+Several nodes can snapshot one session; a snapshot only replaces an older one (by stream
+position), so a slow node can never move the stored document backwards.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+import redis.asyncio as redis
+
+from schema.keys import updates_stream
+
+
+@dataclass(frozen=True, order=True)
+class StreamId:
+    """A Redis stream entry id, `ms-seq`, ordered as Redis orders them."""
+
+    ms: int
+    seq: int
+
+    @classmethod
+    def parse(cls, raw: bytes | str) -> StreamId:
+        text = raw.decode() if isinstance(raw, bytes) else raw
+        ms, _, seq = text.partition("-")
+        return cls(int(ms), int(seq or 0))
+
+    def __str__(self) -> str:
+        return f"{self.ms}-{self.seq}"
+
+    def next(self) -> StreamId:
+        return StreamId(self.ms, self.seq + 1)
+
+
+ORIGIN = StreamId(0, 0)
+_LOAD_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class StreamEntry:
+    id: StreamId
+    update: bytes
+    node: str
+
+
+@dataclass(frozen=True)
+class StoredDocument:
+    snapshot: bytes | None
+    snapshot_through: StreamId
+    entries: list[StreamEntry]
+
+    @property
+    def through(self) -> StreamId:
+        """The last stream position this load includes."""
+        return self.entries[-1].id if self.entries else self.snapshot_through
+
+
+def _entry(raw_id: bytes, fields: dict[bytes, bytes]) -> StreamEntry:
+    return StreamEntry(StreamId.parse(raw_id), fields[b"u"], fields.get(b"n", b"").decode())
+
+
+class DocumentStore:
+    def __init__(self, pool: asyncpg.Pool, cache: redis.Redis) -> None:
+        self.pool = pool
+        self.cache = cache
+
+    async def append(
+        self, session_id: str, update: bytes, node: str, expires_at_ms: int
+    ) -> StreamId:
+        key = updates_stream(session_id)
+        async with self.cache.pipeline(transaction=False) as pipe:
+            pipe.xadd(key, {"u": update, "n": node})
+            pipe.pexpireat(key, expires_at_ms)
+            raw_id, _ = await pipe.execute()
+        return StreamId.parse(raw_id)
+
+    async def load(self, session_id: str) -> StoredDocument:
+        # Another node may store a newer snapshot and trim the stream between our two reads;
+        # the entries we read would then start after a gap. If the snapshot moved while we
+        # read the stream, read both again.
+        for _ in range(_LOAD_ATTEMPTS):
+            snapshot, through = await self._snapshot(session_id)
+            entries = await self.read_range(session_id, through)
+            if await self._snapshot_position(session_id) == through:
+                return StoredDocument(snapshot, through, entries)
+        raise RuntimeError(f"document of {session_id} kept changing while loading")
+
+    async def _snapshot(self, session_id: str) -> tuple[bytes | None, StreamId]:
+        row = await self.pool.fetchrow(
+            "SELECT state, stream_ms, stream_seq FROM document_snapshots WHERE session_id = $1",
+            session_id,
+        )
+        if row is None:
+            return None, ORIGIN
+        return bytes(row["state"]), StreamId(row["stream_ms"], row["stream_seq"])
+
+    async def _snapshot_position(self, session_id: str) -> StreamId:
+        row = await self.pool.fetchrow(
+            "SELECT stream_ms, stream_seq FROM document_snapshots WHERE session_id = $1",
+            session_id,
+        )
+        return StreamId(row["stream_ms"], row["stream_seq"]) if row else ORIGIN
+
+    async def read_range(self, session_id: str, after: StreamId) -> list[StreamEntry]:
+        raw = await self.cache.xrange(updates_stream(session_id), min=f"({after}", max="+")
+        return [_entry(entry_id, fields) for entry_id, fields in raw]
+
+    async def read_new(
+        self, positions: dict[str, StreamId], block_ms: int
+    ) -> list[tuple[str, StreamEntry]]:
+        """Entries after each session's position, waiting up to `block_ms` for the first."""
+        if not positions:
+            return []
+        streams: dict[Any, Any] = {
+            updates_stream(session_id): str(position) for session_id, position in positions.items()
+        }
+        answer = await self.cache.xread(streams, block=block_ms)
+        found: list[tuple[str, StreamEntry]] = []
+        for key, entries in answer or []:
+            session_id = (key.decode() if isinstance(key, bytes) else key).split(":")[2]
+            found.extend((session_id, _entry(entry_id, fields)) for entry_id, fields in entries)
+        return found
+
+    async def save_snapshot(
+        self, session_id: str, state: bytes, through: StreamId, code: str, now_ms: int
+    ) -> bool:
+        """Store `state` as including the stream up to `through`, unless a newer snapshot is
+        already stored; then trim the stream to what the stored snapshot holds."""
+        async with self.pool.acquire() as connection, connection.transaction():
+            stored = await connection.fetchval(
+                "INSERT INTO document_snapshots AS d (session_id, state, stream_ms, stream_seq,"
+                " updated_at) SELECT $1, $2, $3, $4, $5 WHERE EXISTS"
+                " (SELECT 1 FROM sessions WHERE id = $1)"
+                " ON CONFLICT (session_id) DO UPDATE SET state = EXCLUDED.state,"
+                " stream_ms = EXCLUDED.stream_ms, stream_seq = EXCLUDED.stream_seq,"
+                " updated_at = EXCLUDED.updated_at"
+                " WHERE (d.stream_ms, d.stream_seq) <= (EXCLUDED.stream_ms, EXCLUDED.stream_seq)"
+                " RETURNING true",
+                session_id,
+                state,
+                through.ms,
+                through.seq,
+                now_ms,
+            )
+            if stored:
+                # The plain-text copy serves listings and webhooks; the document stays the
+                # source of truth for the code.
+                await connection.execute(
+                    "UPDATE sessions SET code = $2, updated_at = greatest(updated_at, $3)"
+                    " WHERE id = $1",
+                    session_id,
+                    code,
+                    now_ms,
+                )
+        if stored and through > ORIGIN:
+            await self.cache.xtrim(updates_stream(session_id), minid=str(through.next()))
+        return bool(stored)
+
+
+async def insert_seed(
+    connection: asyncpg.Connection, session_id: str, state: bytes, now_ms: int
+) -> None:
+    """The document's first state as its first snapshot; written in the transaction that
+    creates the session (or, for sessions older than documents, once on first load)."""
+    await connection.execute(
+        "INSERT INTO document_snapshots (session_id, state, updated_at) VALUES ($1, $2, $3)"
+        " ON CONFLICT (session_id) DO NOTHING",
+        session_id,
+        state,
+        now_ms,
+    )

@@ -1,0 +1,193 @@
+"""What every realtime door (Socket.IO, y-websocket, the seed's WebSocket) shares: admitting
+a connection by its participant token, dispatching its messages to the room in order, and
+letting it go. A transport only turns its frames into `handle(...)` calls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+import redis.asyncio as redis
+
+from collab.connection import Connection, Identity
+from collab.room import Room, RoomError
+from collab.rooms import RoomRegistry
+from schema.errors import ApiError
+from server import sessions
+from server.clock import now_ms
+from server.languages import check_language
+from server.realtime.presence import socket_closed, socket_opened
+from server.realtime.throttle import MessageBudget
+from server.tokens import token_digest
+
+log = logging.getLogger(__name__)
+
+_TOKEN_OWNER = """
+SELECT t.session_id, t.kind, s.expires_at, p.id, p.name, p.role, p.color
+FROM session_tokens t
+JOIN sessions s ON s.id = t.session_id
+LEFT JOIN participants p ON p.session_id = t.session_id AND p.id = t.participant_id
+WHERE t.token_hash = $1
+"""
+
+
+class Refused(Exception):
+    """A connection was not admitted; `code` and `message` tell the client why."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+    def as_dict(self) -> dict[str, str]:
+        return {"code": self.code, "message": self.message}
+
+
+@dataclass
+class Admission:
+    identity: Identity
+    room: Room
+    expires_at_ms: int
+
+
+class Gateway:
+    def __init__(self, pool: asyncpg.Pool, cache: redis.Redis, registry: RoomRegistry) -> None:
+        self.pool = pool
+        self.cache = cache
+        self.registry = registry
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._budgets: dict[str, MessageBudget] = {}
+        registry.control_handlers["participant_removed"] = self._participant_removed
+
+    async def admit(self, token: str | None, session_id: str | None = None) -> Admission:
+        """Check a participant token (and, for doors with the session in the path, that
+        it belongs to that session); open the session's room."""
+        if not token:
+            raise Refused("UNAUTHORIZED", "connect with auth={'token': <participant token>}")
+        row = await self.pool.fetchrow(_TOKEN_OWNER, token_digest(token))
+        if row is None:
+            raise Refused("UNAUTHORIZED", "unknown or revoked token")
+        if session_id is not None and row["session_id"] != session_id:
+            raise Refused("FORBIDDEN", "this token belongs to another session")
+        if row["expires_at"] <= now_ms():
+            raise Refused("SESSION_EXPIRED", "the session has expired")
+        if row["kind"] != "participant" or row["id"] is None:
+            raise Refused("UNAUTHORIZED", "an invite token only joins; connect with the "
+                          "participant token that join returned")  # fmt: skip
+        identity = Identity(
+            session_id=row["session_id"],
+            participant_id=str(row["id"]),
+            role=row["role"],
+            name=row["name"],
+            color=row["color"],
+        )
+        room = await self.registry.open(identity.session_id, row["expires_at"])
+        return Admission(identity, room, row["expires_at"])
+
+    async def enter(self, connection: Connection, admission: Admission) -> None:
+        identity, room = admission.identity, admission.room
+        self._locks[connection.id] = asyncio.Lock()
+        self._budgets[connection.id] = MessageBudget()
+        room.join(connection)
+        first = await socket_opened(
+            self.cache, identity.session_id, identity.participant_id, admission.expires_at_ms
+        )
+        if first:
+            await self._set_online(identity, True)
+            user = {"id": identity.participant_id, "name": identity.name,
+                    "role": identity.role, "color": identity.color}  # fmt: skip
+            room.announce("user_join", {"user": user, "timestamp": now_ms()})
+
+    async def leave(self, connection: Connection, room: Room) -> None:
+        identity = connection.identity
+        self._locks.pop(connection.id, None)
+        self._budgets.pop(connection.id, None)
+        room.leave(connection)
+        if await socket_closed(self.cache, identity.session_id, identity.participant_id):
+            await self._set_online(identity, False)
+            room.announce("user_leave", {"userId": identity.participant_id, "timestamp": now_ms()})
+
+    async def _set_online(self, identity: Identity, online: bool) -> None:
+        await self.pool.execute(
+            "UPDATE participants SET is_online = $3 WHERE session_id = $1 AND id = $2",
+            identity.session_id,
+            identity.participant_id,
+            online,
+        )
+
+    async def handle(self, connection: Connection, room: Room, event: str, data: Any) -> None:
+        """Handle one message; messages of one connection are handled in arrival order."""
+        lock = self._locks.get(connection.id)
+        if lock is None or connection.closed:
+            return
+        async with lock:
+            budget = self._budgets[connection.id]
+            delay = budget.wait_seconds()
+            if delay > 0:
+                if budget.should_warn():
+                    connection.deliver_event(
+                        "throttled",
+                        {"limit": budget.rate, "retryAfterMs": int(delay * 1000)},
+                    )
+                await asyncio.sleep(delay)
+            try:
+                await self._dispatch(connection, room, event, data)
+            except RoomError as error:
+                connection.deliver_event(
+                    "error", {"code": error.code, "message": error.message, "event": event}
+                )
+
+    async def _dispatch(self, connection: Connection, room: Room, event: str, data: Any) -> None:
+        if event == "yjs":
+            if not isinstance(data, bytes | bytearray | memoryview):
+                raise RoomError("INVALID_MESSAGE", "a yjs message must be binary")
+            room.become_yjs(connection)
+            await room.receive_yjs(connection, bytes(data))
+            return
+        if not isinstance(data, dict):
+            raise RoomError("INVALID_MESSAGE", f"'{event}' needs an object payload")
+        if event == "code_change":
+            code = data.get("code")
+            if not isinstance(code, str):
+                raise RoomError("INVALID_MESSAGE", "code_change needs a string 'code'")
+            await room.receive_code(connection, code)
+        elif event == "language_change":
+            language = data.get("language")
+            if not isinstance(language, str):
+                raise RoomError("INVALID_MESSAGE", "language_change needs a string 'language'")
+            try:
+                check_language(language)
+            except ApiError as error:
+                raise RoomError("INVALID_MESSAGE", error.message) from None
+            await room.set_language(language, connection.identity.participant_id, connection)
+        elif event == "cursor_position":
+            position = data.get("position")
+            if not isinstance(position, dict):
+                raise RoomError("INVALID_MESSAGE", "cursor_position needs a 'position' object")
+            room.receive_cursor(connection, position)
+        else:
+            raise RoomError("UNKNOWN_EVENT", f"unknown event '{event}'")
+
+    # -- closing connections from elsewhere ----------------------------------------------------
+
+    async def remove_participant(self, session_id: str, participant_id: str) -> None:
+        """Close a removed participant's sockets on every node."""
+        await self.registry.publish_control(
+            {"type": "participant_removed", "session_id": session_id,
+             "participant_id": participant_id}
+        )  # fmt: skip
+
+    async def _participant_removed(self, message: dict[str, Any]) -> None:
+        room = self.registry.rooms.get(message["session_id"])
+        if room is None:
+            return
+        for connection in list(room.connections.values()):
+            if connection.identity.participant_id == message["participant_id"]:
+                connection.close_soon("removed from the session")
+
+    async def write_language(self, session_id: str, language: str) -> None:
+        await sessions.set_language(self.pool, session_id, language, now_ms())

@@ -40,12 +40,15 @@ class Identity:
 class Connection:
     """Base class for a transport's connection; see the module docstring."""
 
-    def __init__(self, connection_id: str, identity: Identity, *, yjs: bool) -> None:
+    def __init__(self, connection_id: str, identity: Identity, *, yjs: bool | None) -> None:
         self.id = connection_id
         self.identity = identity
         # A Yjs client gets CRDT updates; a JSON client gets `code_change` with the text.
+        # None: not known yet (a Socket.IO client is told apart by its first message).
         self.yjs = yjs
         self.closed = False
+        # Nothing is written before the transport says the client can receive it.
+        self._opened = asyncio.Event()
         self._outbox: asyncio.Queue[Outgoing | None] = asyncio.Queue(OUTBOX_LIMIT)
         self._writer = asyncio.get_running_loop().create_task(self._drain())
 
@@ -64,7 +67,12 @@ class Connection:
             log.warning("connection %s is not reading; disconnecting it", self.id)
             self.close_soon("too slow: the connection stopped reading")
 
+    def open(self) -> None:
+        """Start writing what was delivered (called once the transport's handshake is done)."""
+        self._opened.set()
+
     async def _drain(self) -> None:
+        await self._opened.wait()
         while (item := await self._outbox.get()) is not None:
             try:
                 if item[0] == "yjs":

@@ -42,6 +42,9 @@ from collab.store import StreamId
 log = logging.getLogger(__name__)
 
 JSON_FLUSH_INTERVAL = 0.05
+# A client that could speak either protocol and has said nothing yet is taken for a JSON
+# client after this long (a Yjs client sends its sync step 1 at once).
+UNDECIDED_GRACE = 0.1
 
 
 class RoomHooks(Protocol):
@@ -127,7 +130,11 @@ class Room:
             connection.id, participant_id=identity.participant_id, role=identity.role
         )
         self.touch()
-        if connection.yjs:
+        if connection.yjs is None:
+            asyncio.get_running_loop().call_later(
+                UNDECIDED_GRACE, lambda: self.become_json(connection)
+            )
+        elif connection.yjs:
             self._greet_yjs(connection)
         else:
             self._greet_json(connection)
@@ -155,10 +162,20 @@ class Room:
         """A Socket.IO client that sends a `yjs` message is a Yjs client from then on."""
         if connection.yjs:
             return
+        undecided = connection.yjs is None
         connection.yjs = True
         state = self.json_clients.pop(connection.id, None)
         if state is not None:
             self._remove_awareness_id(connection, state.awareness_id)
+        if undecided:
+            self._greet_yjs(connection)
+
+    def become_json(self, connection: Connection) -> None:
+        """A client that sent a JSON event first (or nothing for a moment) is a JSON client."""
+        if connection.yjs is not None or connection.id not in self.connections:
+            return
+        connection.yjs = False
+        self._greet_json(connection)
 
     def leave(self, connection: Connection) -> None:
         if self.connections.pop(connection.id, None) is None:

@@ -40,6 +40,14 @@ def room_channel(session_id: str) -> str:
     return f"duet:room:{session_id}"
 
 
+def raise_if_cancelled() -> None:
+    """redis-py sometimes swallows a task's cancellation inside a blocking call (XREAD
+    BLOCK, pub/sub get_message); loops around such calls check for it themselves."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+
+
 def _now_ms() -> int:
     return time.time_ns() // 1_000_000
 
@@ -150,10 +158,14 @@ class RoomRegistry:
         await self.store.append(room.session_id, update, self.node_id, room.expires_at_ms)
 
     def publish(self, room: Room, kind: str, payload: dict[str, Any]) -> None:
+        if self._stopped:
+            return
         message = {"node": self.node_id, "kind": kind, **_encode(payload)}
         self._spawn(self.cache.publish(room_channel(room.session_id), json.dumps(message)))
 
     def edited(self, room: Room) -> None:
+        if self._stopped:
+            return
         session_id = room.session_id
         self._dirty.add(session_id)
         if session_id not in self._snapshot_timers:
@@ -163,9 +175,13 @@ class RoomRegistry:
             )
 
     def language_changed(self, room: Room, language: str) -> None:
+        if self._stopped:
+            return
         self._spawn(self._write_language(room.session_id, language))
 
     def emptied(self, room: Room) -> None:
+        if self._stopped:
+            return
         self._spawn(self._snapshot(room.session_id))
 
     # -- snapshots and closing ------------------------------------------------------------
@@ -225,7 +241,8 @@ class RoomRegistry:
     # -- following other nodes ---------------------------------------------------------------
 
     async def _follow(self) -> None:
-        while True:
+        while not self._stopped:
+            raise_if_cancelled()
             positions = {session_id: room.through for session_id, room in self.rooms.items()}
             if not positions:
                 self._rooms_changed.clear()
@@ -249,12 +266,8 @@ class RoomRegistry:
                 room.through = entry.id
 
     async def _listen(self) -> None:
-        this_task = asyncio.current_task()
-        assert this_task is not None
         while not self._stopped:
-            # redis-py's get_message(timeout=...) swallows a cancellation; honour it here.
-            if this_task.cancelling():
-                raise asyncio.CancelledError
+            raise_if_cancelled()
             try:
                 if not self._subscribed:
                     # (Re)subscribe everything: at start, and after Redis comes back.

@@ -138,7 +138,7 @@ class DocumentStore:
         async with self.pool.acquire() as connection, connection.transaction():
             stored = await connection.fetchval(
                 "INSERT INTO document_snapshots AS d (session_id, state, stream_ms, stream_seq,"
-                " updated_at) SELECT $1, $2, $3, $4, $5 WHERE EXISTS"
+                " updated_at) SELECT $1::varchar, $2, $3, $4, $5 WHERE EXISTS"
                 " (SELECT 1 FROM sessions WHERE id = $1)"
                 " ON CONFLICT (session_id) DO UPDATE SET state = EXCLUDED.state,"
                 " stream_ms = EXCLUDED.stream_ms, stream_seq = EXCLUDED.stream_seq,"

@@ -148,6 +148,7 @@ class Gateway:
             room.become_yjs(connection)
             await room.receive_yjs(connection, bytes(data))
             return
+        room.become_json(connection)
         if not isinstance(data, dict):
             raise RoomError("INVALID_MESSAGE", f"'{event}' needs an object payload")
         if event == "code_change":

@@ -14,28 +14,49 @@ from typing import Any
 
 import socketio
 from aiohttp import web
+from engineio import packet as engineio_packet
+from socketio import packet as socketio_packet
 
 from collab.connection import Connection, Identity
 from collab.room import Room
 from server.config import Settings
 from server.realtime.gateway import Refused
+from server.realtime.polling import read_polling_bodies_whole
 from server.state import GATEWAY
 
 log = logging.getLogger(__name__)
 
 
 class SocketIOConnection(Connection):
+    """Writes its own packets: a binary event is one text packet plus one engine.io message
+    per attachment, and the receiver pairs them by arrival order alone. python-socketio's
+    `emit` queues the parts from separate tasks, which keeps them in order only as long as
+    none of them ever waits; here the connection's single writer queues them one after
+    another, so the parts of two events can never interleave."""
+
     def __init__(self, server: socketio.AsyncServer, sid: str, identity: Identity) -> None:
-        # A Socket.IO client is a JSON client until it sends its first `yjs` message.
-        super().__init__(f"sio:{sid}", identity, yjs=False)
+        # Yjs or JSON client: its first message tells (see Room.join).
+        super().__init__(f"sio:{sid}", identity, yjs=None)
         self.server = server
         self.sid = sid
 
     async def _write_yjs(self, message: bytes) -> None:
-        await self.server.emit("yjs", message, to=self.sid)
+        await self._send("yjs", message)
 
     async def _write_event(self, name: str, data: dict[str, Any]) -> None:
-        await self.server.emit(name, data, to=self.sid)
+        await self._send(name, data)
+
+    async def _send(self, event: str, data: Any) -> None:
+        eio_sid = self.server.manager.eio_sid_from_sid(self.sid, "/")
+        if eio_sid is None:
+            return
+        encoded = self.server.packet_class(
+            socketio_packet.EVENT, namespace="/", data=[event, data]
+        ).encode()
+        for part in encoded if isinstance(encoded, list) else [encoded]:
+            await self.server.eio.send_packet(
+                eio_sid, engineio_packet.Packet(engineio_packet.MESSAGE, part)
+            )
 
     async def _close(self, reason: str) -> None:
         await self.server.emit("error", {"code": "DISCONNECTED", "message": reason}, to=self.sid)
@@ -57,6 +78,7 @@ def attach_socketio(app: web.Application, settings: Settings) -> socketio.AsyncS
         engineio_logger=False,
     )
     server.attach(app, socketio_path="socket.io")
+    read_polling_bodies_whole(server)
     links: dict[str, tuple[Connection, Room]] = {}
 
     @server.event
@@ -69,10 +91,15 @@ def attach_socketio(app: web.Application, settings: Settings) -> socketio.AsyncS
         try:
             admission = await gateway.admit(token if isinstance(token, str) else None)
         except Refused as refused:
-            raise socketio.exceptions.ConnectionRefusedError(refused.as_dict()) from None
+            raise socketio.exceptions.ConnectionRefusedError(
+                refused.message, refused.as_dict()
+            ) from None
         connection = SocketIOConnection(server, sid, admission.identity)
         links[sid] = (connection, admission.room)
         await gateway.enter(connection, admission)
+        # python-socketio queues its CONNECT reply as soon as this handler returns, without
+        # waiting; the writer starts after that, so no event reaches the client before it.
+        connection.open()
 
     @server.event
     async def disconnect(sid: str, *args: Any) -> None:

@@ -1,0 +1,120 @@
+"""Test clients for the realtime doors: a Yjs peer (pycrdt document over python-socketio's
+AsyncClient, speaking the y-websocket framing) and a JSON-event peer (the seed's events)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
+
+import socketio
+from pycrdt import Doc, Map, Text
+
+from collab import protocol
+from collab.awareness import AwarenessEntry, decode_awareness_update, encode_awareness_update
+
+SERVER_EVENTS = (
+    "code_change",
+    "language_change",
+    "cursor_position",
+    "user_join",
+    "user_leave",
+    "error",
+    "throttled",
+)
+
+
+async def eventually(check: Callable[[], bool], timeout: float = 5.0, what: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what or check}")
+        await asyncio.sleep(0.01)
+
+
+class Peer:
+    """Common to both kinds: a Socket.IO client that records every server event."""
+
+    def __init__(self) -> None:
+        self.sio = socketio.AsyncClient(reconnection=False)
+        self.events: dict[str, list[Any]] = defaultdict(list)
+        self._emit_lock = asyncio.Lock()
+        for name in SERVER_EVENTS:
+            self.sio.on(name, self._recorder(name))
+
+    def _recorder(self, name: str) -> Callable[[Any], Any]:
+        async def record(data: Any = None) -> None:
+            self.events[name].append(data)
+
+        return record
+
+    async def connect(self, base_url: str, token: str) -> None:
+        await self.sio.connect(base_url, auth={"token": token}, transports=["websocket"])
+
+    async def emit(self, event: str, data: Any) -> None:
+        # python-socketio's client splits a binary event into several packets; two
+        # concurrent emits could interleave them, so a peer sends one at a time.
+        async with self._emit_lock:
+            await self.sio.emit(event, data)
+
+    async def disconnect(self) -> None:
+        if self.sio.connected:
+            await self.sio.disconnect()
+
+
+class YjsPeer(Peer):
+    def __init__(self) -> None:
+        super().__init__()
+        self.doc: Doc = Doc()
+        self.text = self.doc.get("code", type=Text)
+        self.meta = self.doc.get("meta", type=Map)
+        self.awareness: dict[int, dict[str, Any] | None] = {}
+        self.synced = asyncio.Event()
+        self.sio.on("yjs", self._on_yjs)
+
+    async def connect(self, base_url: str, token: str) -> None:
+        await super().connect(base_url, token)
+        await self.emit("yjs", protocol.sync_step1(self.doc.get_state()))
+        await asyncio.wait_for(self.synced.wait(), 5)
+
+    async def _on_yjs(self, data: bytes) -> None:
+        message = protocol.decode_message(data)
+        if isinstance(message, protocol.SyncStep1):
+            await self.emit("yjs", protocol.sync_step2(self.doc.get_update(message.state_vector)))
+        elif isinstance(message, protocol.SyncStep2):
+            self.doc.apply_update(message.update)
+            self.synced.set()
+        elif isinstance(message, protocol.SyncUpdate):
+            self.doc.apply_update(message.update)
+        elif isinstance(message, protocol.AwarenessMessage):
+            for entry in decode_awareness_update(message.update):
+                self.awareness[entry.client_id] = entry.state
+
+    @property
+    def code(self) -> str:
+        return str(self.text)
+
+    async def edit(self, change: Callable[[Text], None]) -> bytes:
+        """Make a local edit and send it as an update; return the update."""
+        before = self.doc.get_state()
+        with self.doc.transaction():
+            change(self.text)
+        update = self.doc.get_update(before)
+        await self.emit("yjs", protocol.sync_update(update))
+        return update
+
+    async def insert(self, index: int, value: str) -> bytes:
+        return await self.edit(lambda text: text.insert(index, value))
+
+    async def set_awareness(self, state: dict[str, Any] | None, clock: int = 1) -> None:
+        update = encode_awareness_update([AwarenessEntry(self.doc.client_id, clock, state)])
+        await self.emit("yjs", protocol.awareness_message(update))
+
+
+class JsonPeer(Peer):
+    @property
+    def code(self) -> str | None:
+        changes = self.events["code_change"]
+        return changes[-1]["code"] if changes else None

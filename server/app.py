@@ -22,6 +22,7 @@ from server.clock import now_ms
 from server.config import Settings
 from server.database import create_pool, migrate
 from server.middleware import cors_middleware, error_middleware
+from server.realtime import websockets
 from server.realtime.gateway import Gateway
 from server.realtime.socketio import attach_socketio
 from server.routes import docs, health, participants
@@ -115,7 +116,7 @@ def create_app(settings: Settings) -> web.Application:
     app[STARTED_AT] = time.monotonic()
     app.cleanup_ctx.extend([_backing_services, _collaboration, _expiry_sweeps])
     app.on_shutdown.append(_close_rooms)
-    for module in (session_routes, participants, health, docs):
+    for module in (session_routes, participants, health, docs, websockets):
         app.router.add_routes(module.routes)
     attach_socketio(app, settings)
     return app

@@ -26,8 +26,8 @@ SERVER_EVENTS = (
 )
 
 
-async def eventually(check: Callable[[], bool], timeout: float = 5.0, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
+async def eventually(check: Callable[[], bool], within: float = 5.0, what: str = "") -> None:
+    deadline = time.monotonic() + within
     while not check():
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what or check}")
@@ -118,3 +118,55 @@ class JsonPeer(Peer):
     def code(self) -> str | None:
         changes = self.events["code_change"]
         return changes[-1]["code"] if changes else None
+
+
+class WebSocketYjsPeer:
+    """A pycrdt document speaking y-websocket over a plain WebSocket (the `/yjs` door)."""
+
+    def __init__(self, session: Any) -> None:
+        self.http = session
+        self.doc: Doc = Doc()
+        self.text = self.doc.get("code", type=Text)
+        self.meta = self.doc.get("meta", type=Map)
+        self.awareness: dict[int, dict[str, Any] | None] = {}
+        self.synced = asyncio.Event()
+        self.ws: Any = None
+        self._reader: asyncio.Task[None] | None = None
+
+    async def connect(self, url: str) -> None:
+        self.ws = await self.http.ws_connect(url)
+        self._reader = asyncio.create_task(self._read())
+        await self.ws.send_bytes(protocol.sync_step1(self.doc.get_state()))
+        await asyncio.wait_for(self.synced.wait(), 5)
+
+    async def _read(self) -> None:
+        async for message in self.ws:
+            if not isinstance(message.data, bytes):
+                continue
+            decoded = protocol.decode_message(message.data)
+            if isinstance(decoded, protocol.SyncStep1):
+                update = self.doc.get_update(decoded.state_vector)
+                await self.ws.send_bytes(protocol.sync_step2(update))
+            elif isinstance(decoded, protocol.SyncStep2):
+                self.doc.apply_update(decoded.update)
+                self.synced.set()
+            elif isinstance(decoded, protocol.SyncUpdate):
+                self.doc.apply_update(decoded.update)
+            elif isinstance(decoded, protocol.AwarenessMessage):
+                for entry in decode_awareness_update(decoded.update):
+                    self.awareness[entry.client_id] = entry.state
+
+    @property
+    def code(self) -> str:
+        return str(self.text)
+
+    async def insert(self, index: int, value: str) -> None:
+        before = self.doc.get_state()
+        self.text.insert(index, value)
+        await self.ws.send_bytes(protocol.sync_update(self.doc.get_update(before)))
+
+    async def close(self) -> None:
+        if self.ws is not None:
+            await self.ws.close()
+        if self._reader is not None:
+            await asyncio.gather(self._reader, return_exceptions=True)

@@ -131,8 +131,8 @@ async def test_rest_reads_and_writes_go_through_the_document(realtime):
     )  # fmt: skip
     body = await response.json()
     assert body["data"]["code"] == "v2 from REST" and body["data"]["language"] == "python"
-    await eventually(lambda: peer.code == "v2 from REST", timeout=1, what="REST write live")
-    await eventually(lambda: peer.meta.get("language") == "python", timeout=1)
+    await eventually(lambda: peer.code == "v2 from REST", within=1, what="REST write live")
+    await eventually(lambda: peer.meta.get("language") == "python", within=1)
 
 
 async def test_language_change_reaches_everyone_and_the_session(realtime, db):
@@ -169,7 +169,7 @@ async def test_awareness_appears_and_disappears_on_disconnect(realtime):
     state = watcher.awareness[client_id]
     assert state["user"]["name"] == "Cam" and state["role"] == "candidate"
     await typist.disconnect()
-    await eventually(lambda: watcher.awareness.get(client_id, 1) is None, timeout=1,
+    await eventually(lambda: watcher.awareness.get(client_id, 1) is None, within=1,
                      what="awareness removed within 1 s")  # fmt: skip
 
 
@@ -255,14 +255,14 @@ async def test_removed_participant_is_disconnected_within_a_second(realtime):
         f"/api/v1/sessions/{room.id}/participants/{candidate['id']}", headers=bearer(room.token)
     )
     assert response.status == 204
-    await eventually(lambda: not peer.sio.connected, timeout=1, what="socket closed")
+    await eventually(lambda: not peer.sio.connected, within=1, what="socket closed")
 
 
 async def test_deleting_the_session_disconnects_everyone(realtime):
     room = await create_room(realtime)
     peer = await realtime.peer(YjsPeer, room.token)
     await realtime.delete(f"/api/v1/sessions/{room.id}", headers=bearer(room.token))
-    await eventually(lambda: not peer.sio.connected, timeout=1)
+    await eventually(lambda: not peer.sio.connected, within=1)
 
 
 async def test_malformed_and_oversized_messages_get_errors_and_change_nothing(realtime, settings):
@@ -303,7 +303,7 @@ async def test_a_burst_of_binary_updates_from_many_clients_arrives_intact(realti
 
     await asyncio.gather(*(type_burst(peer, chr(65 + n)) for n, peer in enumerate(peers)))
     expected = 6 * 40 * len("A00;")
-    await eventually(lambda: all(len(p.code) == expected for p in peers), timeout=15,
+    await eventually(lambda: all(len(p.code) == expected for p in peers), within=15,
                      what="every update delivered")  # fmt: skip
     assert len({peer.code for peer in peers}) == 1
     assert not any(peer.events["error"] for peer in peers)
@@ -369,24 +369,24 @@ async def test_two_nodes_serve_one_session(aiohttp_client, settings):
     await on_b.connect(str(node_b.make_url("/")), candidate_token)
     try:
         await on_a.insert(6, " by A")
-        await eventually(lambda: on_b.code == "shared by A", timeout=1, what="A's edit on B")
-        await eventually(lambda: json_on_b.code == "shared by A", timeout=1)
+        await eventually(lambda: on_b.code == "shared by A", within=1, what="A's edit on B")
+        await eventually(lambda: json_on_b.code == "shared by A", within=1)
         await on_b.insert(0, "B: ")
-        await eventually(lambda: on_a.code == "B: shared by A", timeout=1, what="B's edit on A")
+        await eventually(lambda: on_a.code == "B: shared by A", within=1, what="B's edit on A")
         await on_b.set_awareness({"user": {"name": "Bee", "color": "#00f"}})
-        await eventually(lambda: on_a.awareness.get(on_b.doc.client_id) is not None, timeout=1)
-        await eventually(lambda: json_on_b.code == "B: shared by A", timeout=1)
+        await eventually(lambda: on_a.awareness.get(on_b.doc.client_id) is not None, within=1)
+        await eventually(lambda: json_on_b.code == "B: shared by A", within=1)
         await json_on_b.emit("code_change", {"code": "B: shared by A and JSON"})
-        await eventually(lambda: on_a.code == "B: shared by A and JSON", timeout=1)
+        await eventually(lambda: on_a.code == "B: shared by A and JSON", within=1)
         late = JsonPeer()
         await late.connect(str(node_a.make_url("/")), room.token)
         await json_on_b.disconnect()
         await on_b.disconnect()
         await eventually(
             lambda: any(e["userId"] == candidate["id"] for e in late.events["user_leave"]),
-            timeout=1, what="leave seen across nodes",
+            within=1, what="leave seen across nodes",
         )  # fmt: skip
-        await eventually(lambda: on_a.awareness.get(on_b.doc.client_id, 1) is None, timeout=1)
+        await eventually(lambda: on_a.awareness.get(on_b.doc.client_id, 1) is None, within=1)
         await late.disconnect()
     finally:
         for peer in (on_a, json_on_b, on_b):

@@ -52,9 +52,7 @@ def test_yjs_updates_replayed_one_by_one_match(yjs: dict) -> None:
     for update in yjs["updates"]:
         apply_client_update(server, b64(update))
     assert read_code(server) == yjs["text"]
-    assert read_code(load_doc(b64(yjs["initial_update"]), map(b64, yjs["updates"]))) == yjs[
-        "text"
-    ]
+    assert read_code(load_doc(b64(yjs["initial_update"]), map(b64, yjs["updates"]))) == yjs["text"]
 
 
 def test_compaction_of_20000_single_character_updates() -> None:

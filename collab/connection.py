@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 Outgoing = tuple[Literal["yjs"], bytes] | tuple[Literal["event"], tuple[str, dict[str, Any]]]
 
 OUTBOX_LIMIT = 1024
+CLOSE_GRACE_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -85,23 +86,29 @@ class Connection:
                 self.close_soon("write failed")
                 return
 
-    async def finish(self, seconds: float = 5.0) -> None:
-        """Write what was delivered so far (at most `seconds`), then deliver nothing more."""
-        if self.closed:
-            return
-        with contextlib.suppress(asyncio.QueueFull):
-            self._outbox.put_nowait(None)
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(seconds):
-                    await asyncio.shield(self._writer)
-        self.closed = True
-
     def close_soon(self, reason: str) -> None:
+        """Stop delivering and close the client. Queued messages are dropped, but the one
+        being written is finished first: a Socket.IO binary event cut between its parts
+        would make the client misread the next message."""
         if self.closed:
             return
         self.closed = True
+        while not self._outbox.empty():
+            self._outbox.get_nowait()
+        self._outbox.put_nowait(None)
+        self._opened.set()
+        asyncio.get_running_loop().create_task(self._finish_and_close(reason))
+
+    async def _finish_and_close(self, reason: str) -> None:
+        with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+            # A client that stopped reading may never take the rest: give it a bound.
+            async with asyncio.timeout(CLOSE_GRACE_SECONDS):
+                await asyncio.shield(self._writer)
         self._writer.cancel()
-        asyncio.get_running_loop().create_task(self._close(reason))
+        try:
+            await self._close(reason)
+        except Exception:
+            log.debug("closing connection %s failed", self.id, exc_info=True)
 
     async def _write_yjs(self, message: bytes) -> None:
         raise NotImplementedError

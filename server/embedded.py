@@ -9,6 +9,7 @@ Postgres when its last handle closes.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import subprocess
@@ -84,6 +85,8 @@ def _start_postgres(pgdata: Path) -> tuple[object, str]:
     import pgserver  # imported late: it is heavy and unused when a URL is configured
 
     started = time.monotonic()
+    _forget_dead_handles(pgdata)
+    _clear_stale_postmaster(pgdata)
     server = pgserver.get_server(pgdata, cleanup_mode="stop")
     exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{_DATABASE}';")
     if "1 row" not in exists:
@@ -92,6 +95,66 @@ def _start_postgres(pgdata: Path) -> tuple[object, str]:
     url = f"postgresql://postgres@/{_DATABASE}?host={info.socket_dir}"
     log.info("embedded postgres ready in %.2fs at %s", time.monotonic() - started, pgdata)
     return server, url
+
+
+def _forget_dead_handles(pgdata: Path) -> None:
+    """pgserver stops Postgres when the last process holding a handle exits, counting them
+    in a file; a process that was killed never removes itself, and Postgres would then
+    outlive every later server. Drop the pids of processes that no longer exist."""
+    import psutil
+
+    handles = pgdata / ".handle_pids.json"
+    if not handles.exists():
+        return
+    try:
+        pids = json.loads(handles.read_text())
+    except ValueError:
+        pids = []
+    alive = [pid for pid in pids if isinstance(pid, int) and psutil.pid_exists(pid)]
+    if alive != pids:
+        handles.write_text(json.dumps(alive))
+
+
+def _clear_stale_postmaster(pgdata: Path) -> None:
+    """After a crash (kill -9, power cut) `postmaster.pid` names a dead or not yet reaped
+    postmaster, and pgserver would take it for a running server. Wait for the dead
+    server's orphaned backends to exit, then remove the file so Postgres starts (and runs
+    its crash recovery)."""
+    import psutil
+
+    pid_file = pgdata / "postmaster.pid"
+    try:
+        lines = pid_file.read_text().splitlines()
+        pid, port, socket_dir = int(lines[0]), lines[3].strip(), lines[4].strip()
+    except (FileNotFoundError, ValueError, IndexError):
+        return
+    try:
+        if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+            return
+    except psutil.NoSuchProcess:
+        pass
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and _backends_in(pgdata):
+        time.sleep(0.05)
+    log.warning("removing stale %s of a postgres that is no longer running", pid_file)
+    if socket_dir and port:
+        (Path(socket_dir) / f".s.PGSQL.{port}.lock").unlink(missing_ok=True)
+        (Path(socket_dir) / f".s.PGSQL.{port}").unlink(missing_ok=True)
+    pid_file.unlink(missing_ok=True)
+
+
+def _backends_in(pgdata: Path) -> bool:
+    import psutil
+
+    for process in psutil.process_iter(["name"]):
+        if process.info["name"] != "postgres":
+            continue
+        try:
+            if process.status() != psutil.STATUS_ZOMBIE and Path(process.cwd()) == pgdata:
+                return True
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+    return False
 
 
 def _redis_socket_path(directory: Path) -> Path:

@@ -246,3 +246,82 @@ class DetailedHealth(BaseModel):
     checks: dict[str, str]
     warnings: list[str] = []
     message: str
+
+
+# -- code runs ---------------------------------------------------------------------------
+
+
+def _utf8(value: str) -> str:
+    # stdin is never stored, so NUL is fine; a lone surrogate cannot be encoded at all.
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode (no lone surrogates)") from None
+    return value
+
+
+class RunRequest(RequestModel):
+    """Run the session's document, or `code`/`language` instead of it, with `stdin`."""
+
+    stdin: Annotated[str, AfterValidator(_utf8)] = ""
+    code: Code | None = None
+    language: LanguageName | None = None
+
+
+class CancelRunEvent(RequestModel):
+    """The `run_cancel` event; without `runId` it cancels whatever runs in the session."""
+
+    run_id: UUID | None = None
+
+
+class RunOutputChunk(ResponseModel):
+    stream: Literal["stdout", "stderr"]
+    data: str
+
+
+class Run(ResponseModel):
+    id: UUID
+    session_id: str
+    language: str
+    by: UUID = Field(description="The participant who started the run")
+    status: Literal["running", "finished"]
+    started_at: int = Field(description="Unix time in ms")
+    finished_at: int | None = Field(description="Unix time in ms; null while running")
+    code_hash: str = Field(description="SHA-256 (hex) of the code that ran, UTF-8")
+    stage: Literal["compile", "run"] | None = Field(
+        description="The step that produced exitCode/signal: a failed compile stops there"
+    )
+    exit_code: int | None
+    signal: str | None = Field(description="e.g. 'SIGKILL' when a signal ended the program")
+    duration_ms: int | None
+    timed_out: bool
+    memory_exceeded: bool
+    output_truncated: bool
+    cancelled: bool
+    output: list[RunOutputChunk] = Field(
+        description="stdout and stderr in the order written, UTF-8 with invalid bytes "
+        "replaced; empty until the run finishes"
+    )
+
+
+class RunEnvelope(ResponseModel):
+    success: Literal[True] = True
+    data: Run
+
+
+class RunListEnvelope(ResponseModel):
+    success: Literal[True] = True
+    data: list[Run] = Field(description="Newest first")
+    next_cursor: str | None = Field(description="?cursor= for the next page; null at the end")
+
+
+class LanguageInfo(ResponseModel):
+    name: str
+    version: str | None
+    available: bool = Field(description="Usable in a session on this server")
+    runnable: bool = Field(description="False for html, which renders in the browser")
+
+
+class LanguagesEnvelope(ResponseModel):
+    success: Literal[True] = True
+    data: list[LanguageInfo]

@@ -7,6 +7,7 @@ before this point (see `server/cli.py`, which starts the embedded ones when unse
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -17,6 +18,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from collab.rooms import RoomRegistry
 from collab.store import DocumentStore
+from runner.languages import detect_languages
 from server import sessions
 from server.clock import now_ms
 from server.config import Settings
@@ -25,9 +27,11 @@ from server.middleware import cors_middleware, error_middleware
 from server.realtime import websockets
 from server.realtime.gateway import Gateway
 from server.realtime.socketio import attach_socketio
-from server.routes import docs, health, participants
+from server.routes import docs, health, languages, participants
+from server.routes import runs as run_routes
 from server.routes import sessions as session_routes
-from server.state import GATEWAY, POOL, REDIS, REGISTRY, SETTINGS, STARTED_AT
+from server.runs import RunManager, open_sandbox
+from server.state import GATEWAY, POOL, REDIS, REGISTRY, RUNS, SETTINGS, STARTED_AT
 from server.sweep import sweep_expired_sessions
 
 log = logging.getLogger(__name__)
@@ -80,6 +84,30 @@ async def _collaboration(app: web.Application) -> AsyncIterator[None]:
         await registry.stop()
 
 
+async def _code_runs(app: web.Application) -> AsyncIterator[None]:
+    # Refuses to start (SandboxUnavailable) when the configured sandbox cannot work here.
+    sandbox, warnings = await open_sandbox(app[SETTINGS])
+    manager = RunManager(app[POOL], app[REDIS], app[REGISTRY], sandbox, app[SETTINGS])
+    manager.warnings.extend(warnings)
+    app[RUNS] = manager
+    app[GATEWAY].runs = manager
+    # Probing toolchain versions takes a moment (the JVM); do it before the first run asks.
+    probe = asyncio.get_running_loop().create_task(detect_languages())
+    try:
+        yield
+    finally:
+        # Not cancelled: a cancelled probe would leave its toolchain processes behind.
+        await asyncio.gather(probe, return_exceptions=True)
+        await manager.shutdown()
+
+
+async def _cancel_runs(app: web.Application) -> None:
+    # On shutdown, while rooms and the database are still up: stop every program, record
+    # it as cancelled and tell the room.
+    if RUNS in app:
+        await app[RUNS].shutdown()
+
+
 async def _close_rooms(app: web.Application) -> None:
     # On shutdown, before aiohttp waits for open handlers: snapshot and disconnect every
     # realtime client, or their long-lived sockets would hold the shutdown up.
@@ -114,9 +142,9 @@ def create_app(settings: Settings) -> web.Application:
     )
     app[SETTINGS] = settings
     app[STARTED_AT] = time.monotonic()
-    app.cleanup_ctx.extend([_backing_services, _collaboration, _expiry_sweeps])
-    app.on_shutdown.append(_close_rooms)
-    for module in (session_routes, participants, health, docs, websockets):
+    app.cleanup_ctx.extend([_backing_services, _collaboration, _code_runs, _expiry_sweeps])
+    app.on_shutdown.extend([_cancel_runs, _close_rooms])
+    for module in (session_routes, participants, run_routes, languages, health, docs, websockets):
         app.router.add_routes(module.routes)
     attach_socketio(app, settings)
     return app

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -40,6 +40,19 @@ class Settings(BaseSettings):
     environment: str = Field(default="development", description="Reported by health checks")
     shutdown_timeout: float = Field(
         default=5.0, ge=0, description="Seconds in-flight requests get on SIGTERM"
+    )
+
+    runner: Literal["bubblewrap", "unsafe-subprocess"] = Field(
+        default="bubblewrap",
+        description="Code sandbox; unsafe-subprocess is for development only (no isolation)",
+    )
+    # Unset: each language's own limits from the runner's table (compiled languages and
+    # the JVM get more time and memory than the 10 s / 256 MB of the rest).
+    run_wall_time: float | None = Field(default=None, gt=0, description="Seconds per run")
+    run_cpu_time: int | None = Field(default=None, ge=1, description="CPU seconds per process")
+    run_memory_mb: int | None = Field(default=None, ge=16, description="Memory per run, MiB")
+    run_output_bytes: int | None = Field(
+        default=None, ge=1024, description="stdout + stderr kept and streamed per run"
     )
 
     @field_validator("cors_origins", mode="before")

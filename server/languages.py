@@ -1,11 +1,12 @@
-"""Which languages a session may use."""
+"""Which languages a session may use: every language of the runner's table (`html` too,
+which renders in the browser and never runs here)."""
 
 from __future__ import annotations
 
+from runner.languages import language_names
 from schema.errors import invalid
 
-# The seed's three; the runner's language table extends this when it lands.
-SESSION_LANGUAGES: tuple[str, ...] = ("javascript", "python", "html")
+SESSION_LANGUAGES: tuple[str, ...] = tuple(language_names())
 
 
 def check_language(language: str) -> str:

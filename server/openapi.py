@@ -64,6 +64,27 @@ OPERATIONS: tuple[Operation, ...] = (
               "Remove a participant (self, or interviewers for anyone)", None, 204,
               errors=(*_SESSION_ERRORS, ErrorCode.PARTICIPANT_NOT_FOUND),
               tag="participants", parameters=("participantId",)),
+    Operation("get", "/api/v1/languages", "Languages, their versions here, whether they run",
+              models.LanguagesEnvelope, auth=None, tag="runs",
+              description="html is a session language that renders in the browser "
+              "(runnable: false)."),
+    Operation("post", f"{_SESSION}/runs", "Run the code", models.RunEnvelope, 202,
+              models.RunRequest, tag="runs",
+              errors=(*_SESSION_ERRORS, *_BODY_ERRORS, ErrorCode.RUN_IN_PROGRESS),
+              description="The body is optional: without it the session's document runs in "
+              "the session's language. Answers at once; the room receives run_started, "
+              "run_output and run_finished. One run at a time per session."),
+    Operation("get", f"{_SESSION}/runs", "List runs, newest first", models.RunListEnvelope,
+              errors=_SESSION_ERRORS, tag="runs",
+              description="Query: limit (1-100, default 20), cursor (a previous nextCursor)."),
+    Operation("get", f"{_SESSION}/runs/{{runId}}", "Get a run with its output",
+              models.RunEnvelope, errors=(*_SESSION_ERRORS, ErrorCode.RUN_NOT_FOUND),
+              tag="runs", parameters=("runId",)),
+    Operation("post", f"{_SESSION}/runs/{{runId}}/cancel", "Cancel a run", models.RunEnvelope,
+              202, errors=(*_SESSION_ERRORS, ErrorCode.RUN_NOT_FOUND), tag="runs",
+              parameters=("runId",),
+              description="202 while it was running (its run_finished says cancelled); 200 "
+              "with the finished run if it had already ended."),
     Operation("get", "/api/v1/health", "Liveness in the seed's shape", models.Health,
               auth=None, tag="health"),
     Operation("get", "/api/v1/health/detailed", "Memory, CPU, platform and backing services",

@@ -9,6 +9,7 @@ from aiohttp import web
 from collab.rooms import RoomRegistry
 from server.config import Settings
 from server.realtime.gateway import Gateway
+from server.runs import RunManager
 
 SETTINGS = web.AppKey("settings", Settings)
 POOL = web.AppKey("pool", asyncpg.Pool)
@@ -16,3 +17,4 @@ REDIS = web.AppKey("redis", redis.Redis)
 STARTED_AT = web.AppKey("started_at", float)
 REGISTRY = web.AppKey("registry", RoomRegistry)
 GATEWAY = web.AppKey("gateway", Gateway)
+RUNS = web.AppKey("runs", RunManager)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import asyncpg
 import redis.asyncio as redis
@@ -33,6 +33,13 @@ JOIN sessions s ON s.id = t.session_id
 LEFT JOIN participants p ON p.session_id = t.session_id AND p.id = t.participant_id
 WHERE t.token_hash = $1
 """
+
+
+class RunEvents(Protocol):
+    """What the gateway needs from the run manager (`server.runs.RunManager`); it raises
+    RoomError for a refused event."""
+
+    async def handle_event(self, identity: Identity, room: Room, event: str, data: Any) -> None: ...
 
 
 class Refused(Exception):
@@ -61,6 +68,8 @@ class Gateway:
         self.registry = registry
         self._locks: dict[str, asyncio.Lock] = {}
         self._budgets: dict[str, MessageBudget] = {}
+        # `run` and `run_cancel` go to the run manager (set once it exists; see app.py).
+        self.runs: RunEvents | None = None
         registry.control_handlers["participant_removed"] = self._participant_removed
 
     async def admit(self, token: str | None, session_id: str | None = None) -> Admission:
@@ -147,6 +156,10 @@ class Gateway:
                 raise RoomError("INVALID_MESSAGE", "a yjs message must be binary")
             room.become_yjs(connection)
             await room.receive_yjs(connection, bytes(data))
+            return
+        if event in ("run", "run_cancel") and self.runs is not None:
+            # Says nothing about the client's document protocol: no become_json here.
+            await self.runs.handle_event(connection.identity, room, event, data)
             return
         room.become_json(connection)
         if not isinstance(data, dict):

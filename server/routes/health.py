@@ -12,7 +12,7 @@ from aiohttp import web
 
 from server.clock import now_ms
 from server.responses import json_response
-from server.state import POOL, REDIS, SETTINGS, STARTED_AT
+from server.state import POOL, REDIS, RUNS, SETTINGS, STARTED_AT
 
 routes = web.RouteTableDef()
 
@@ -83,7 +83,7 @@ async def detailed(request: web.Request) -> web.Response:
                 "platform": os.name,
             },
             "checks": checks,
-            "warnings": [],
+            "warnings": list(app[RUNS].warnings) if RUNS in app else [],
             "message": "Detailed Duet server health information",
         },
         status=200 if healthy else 503,

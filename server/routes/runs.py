@@ -1,0 +1,85 @@
+"""`/api/v1/sessions/{id}/runs`: run the code, cancel a run, read the history."""
+
+from __future__ import annotations
+
+import uuid
+
+from aiohttp import web
+
+from schema.errors import invalid
+from schema.models import RunRequest
+from server import runs
+from server.access import authorize, authorize_and_fetch
+from server.clock import now_ms
+from server.requests import read_json, request_token, session_id_param
+from server.responses import envelope
+from server.state import POOL, REGISTRY, RUNS
+
+routes = web.RouteTableDef()
+
+DEFAULT_PAGE = 20
+MAX_PAGE = 100
+_RUNS = "/api/v1/sessions/{session_id}/runs"
+
+
+def run_id_param(request: web.Request) -> str:
+    try:
+        return str(uuid.UUID(request.match_info["runId"]))
+    except ValueError:
+        raise invalid("runId must be a UUID") from None
+
+
+def _page_params(request: web.Request) -> tuple[int, int | None]:
+    raw_limit = request.query.get("limit", str(DEFAULT_PAGE))
+    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_PAGE:
+        raise invalid(f"limit must be an integer from 1 to {MAX_PAGE}")
+    raw_cursor = request.query.get("cursor")
+    if raw_cursor is None:
+        return int(raw_limit), None
+    if not raw_cursor.isdigit() or len(raw_cursor) > 18:
+        raise invalid("cursor must be the nextCursor of a previous page")
+    return int(raw_limit), int(raw_cursor)
+
+
+@routes.post(_RUNS)
+async def start_run(request: web.Request) -> web.Response:
+    """Run the session's document (or the body's `code`/`language`); 202 at once, the
+    output follows as room events."""
+    session_id = session_id_param(request)
+    caller, session = await authorize_and_fetch(
+        request.app[POOL], session_id, request_token(request), now_ms()
+    )
+    body = await read_json(request, RunRequest) if request.body_exists else RunRequest()
+    room = await request.app[REGISTRY].open(session_id, session["expiresAt"])
+    run = await request.app[RUNS].start(room, str(caller.participant_id), body)
+    return envelope(run, status=202)
+
+
+@routes.get(_RUNS)
+async def list_runs(request: web.Request) -> web.Response:
+    session_id = session_id_param(request)
+    limit, before = _page_params(request)
+    pool = request.app[POOL]
+    await authorize(pool, session_id, request_token(request), now_ms())
+    page, next_cursor = await runs.list_runs(pool, session_id, limit, before)
+    return envelope(page, nextCursor=next_cursor)
+
+
+@routes.get(_RUNS + "/{runId}")
+async def get_run(request: web.Request) -> web.Response:
+    session_id = session_id_param(request)
+    run_id = run_id_param(request)
+    pool = request.app[POOL]
+    await authorize(pool, session_id, request_token(request), now_ms())
+    return envelope(await runs.fetch_run(pool, session_id, run_id))
+
+
+@routes.post(_RUNS + "/{runId}/cancel")
+async def cancel_run(request: web.Request) -> web.Response:
+    """202 with the run when it was running (its run_finished says `cancelled`), 200 with
+    the finished run when there was nothing left to stop."""
+    session_id = session_id_param(request)
+    run_id = run_id_param(request)
+    await authorize(request.app[POOL], session_id, request_token(request), now_ms())
+    run, was_running = await request.app[RUNS].cancel(session_id, run_id)
+    return envelope(run, status=202 if was_running else 200)

@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 Outgoing = tuple[Literal["yjs"], bytes] | tuple[Literal["event"], tuple[str, dict[str, Any]]]
 
 OUTBOX_LIMIT = 1024
+# Also bounded in bytes: a thousand large updates must not pin a gigabyte per slow client.
+OUTBOX_BYTES = 8 * 1024 * 1024
 CLOSE_GRACE_SECONDS = 5.0
 
 
@@ -51,6 +53,7 @@ class Connection:
         # Nothing is written before the transport says the client can receive it.
         self._opened = asyncio.Event()
         self._outbox: asyncio.Queue[Outgoing | None] = asyncio.Queue(OUTBOX_LIMIT)
+        self._queued_bytes = 0
         self._writer = asyncio.get_running_loop().create_task(self._drain())
 
     def deliver_yjs(self, message: bytes) -> None:
@@ -62,11 +65,13 @@ class Connection:
     def _put(self, item: Outgoing) -> None:
         if self.closed:
             return
-        try:
-            self._outbox.put_nowait(item)
-        except asyncio.QueueFull:
+        size = _size(item)
+        if self._queued_bytes + size > OUTBOX_BYTES or self._outbox.full():
             log.warning("connection %s is not reading; disconnecting it", self.id)
             self.close_soon("too slow: the connection stopped reading")
+            return
+        self._queued_bytes += size
+        self._outbox.put_nowait(item)
 
     def open(self) -> None:
         """Start writing what was delivered (called once the transport's handshake is done)."""
@@ -75,6 +80,7 @@ class Connection:
     async def _drain(self) -> None:
         await self._opened.wait()
         while (item := await self._outbox.get()) is not None:
+            self._queued_bytes -= _size(item)
             try:
                 if item[0] == "yjs":
                     await self._write_yjs(item[1])
@@ -95,6 +101,7 @@ class Connection:
         self.closed = True
         while not self._outbox.empty():
             self._outbox.get_nowait()
+        self._queued_bytes = 0
         self._outbox.put_nowait(None)
         self._opened.set()
         asyncio.get_running_loop().create_task(self._finish_and_close(reason))
@@ -118,3 +125,12 @@ class Connection:
 
     async def _close(self, reason: str) -> None:
         raise NotImplementedError
+
+
+def _size(item: Outgoing) -> int:
+    if item[0] == "yjs":
+        return len(item[1])
+    _name, data = item[1]
+    code = data.get("code") if isinstance(data, dict) else None
+    # Events are small but for whole-text `code_change`; count that text.
+    return 256 + (len(code) if isinstance(code, str) else 0)

@@ -160,3 +160,49 @@ async def test_y_websocket_door_shares_the_document_and_awareness(app_client):
     finally:
         await ws_peer.close()
         await sio_peer.disconnect()
+
+
+async def test_a_client_that_stops_reading_is_dropped_without_stalling_the_room(app_client):
+    room = await create_room(app_client, code="")
+    _, token = await join(app_client, room, room.candidate_invite)
+    # Connects, then never reads: its socket buffers fill, then its outbox, then it goes.
+    stalled = await app_client.ws_connect(f"/yjs/{room.id}?token={token}")
+    typist = YjsPeer()
+    await typist.connect(str(app_client.make_url("/")), room.token)
+    reader = WebSocketYjsPeer(app_client.session)
+    await reader.connect(str(app_client.make_url(f"/yjs/{room.id}?token={room.token}")))
+    try:
+        chunk = "x" * 30_000
+        for index in range(1000):
+            await typist.edit(lambda text, i=index: (text.clear(), text.insert(0, f"{i}:{chunk}")))
+        await eventually(lambda: reader.code == f"999:{chunk}", within=30,
+                         what="the reading client keeps up")  # fmt: skip
+        message = await asyncio.wait_for(_last_message(stalled), 30)
+        assert message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+    finally:
+        await reader.close()
+        await typist.disconnect()
+        await stalled.close()
+
+
+async def _last_message(ws: aiohttp.ClientWebSocketResponse) -> aiohttp.WSMessage:
+    while True:
+        message = await ws.receive()
+        if message.type not in (aiohttp.WSMsgType.BINARY, aiohttp.WSMsgType.TEXT):
+            return message
+
+
+async def test_a_flood_is_throttled_and_told_but_not_dropped(app_client):
+    room = await create_room(app_client, code="a\\nb\\n")
+    seed = await open_seed(app_client, room.id, room.token)
+    watcher = await open_seed(app_client, room.id, room.token)
+    try:
+        for index in range(700):
+            await seed.send("cursor_position", {"position": {"lineNumber": 1, "column": index}})
+        await eventually(lambda: seed.last("throttled") is not None, what="throttled event")
+        assert seed.last("throttled")["limit"] == 200
+        await eventually(lambda: len(watcher.received.get("cursor_position", [])) == 700,
+                         within=10, what="every message handled")  # fmt: skip
+    finally:
+        await seed.close()
+        await watcher.close()

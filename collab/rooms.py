@@ -86,6 +86,8 @@ class RoomRegistry:
         self._tasks: list[asyncio.Task[None]] = []
         self._stopped = False
         self._subscribed = False
+        # Set by the server: how this node tells others it is alive.
+        self.heartbeat: Callable[[redis.Redis, str], Awaitable[None]] | None = None
         self.control_handlers: dict[str, Callable[[dict[str, Any]], Awaitable[None]]] = {}
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -227,6 +229,7 @@ class RoomRegistry:
     async def _close_idle_rooms(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
+            await self._beat()
             await asyncio.sleep(min(5.0, max(self.idle_seconds / 2, 0.05)))
             cutoff = loop.time() - self.idle_seconds
             now = _now_ms()
@@ -237,6 +240,15 @@ class RoomRegistry:
                     await self._snapshot(session_id)
                     if not room.connections and session_id not in self._dirty:
                         await self._drop(session_id, "idle")
+
+    async def _beat(self) -> None:
+        """Tell other nodes this one is alive (see `server.realtime.presence`)."""
+        if self.heartbeat is None:
+            return
+        try:
+            await self.heartbeat(self.cache, self.node_id)
+        except (redis.exceptions.RedisError, OSError):
+            log.warning("heartbeat failed", exc_info=True)
 
     # -- following other nodes ---------------------------------------------------------------
 

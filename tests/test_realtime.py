@@ -400,3 +400,22 @@ async def test_a_client_cannot_touch_another_sessions_document(realtime):
     await peer.insert(0, "!")
     response = await realtime.get(f"/api/v1/sessions/{theirs.id}", headers=bearer(theirs.token))
     assert (await response.json())["data"]["code"] == "theirs"
+
+
+async def test_sockets_counted_by_a_crashed_node_do_not_keep_anyone_online(realtime, cache, db):
+    room = await create_room(realtime)
+    candidate, token = await join(realtime, room, room.candidate_invite)
+    # A node that died with the candidate's socket open left its count behind, and its
+    # heartbeat key has lapsed.
+    await cache.hset(f"duet:session:{room.id}:presence", f"{candidate['id']}|deadbeef0000", 1)
+    watcher = await realtime.peer(JsonPeer, room.token)
+    peer = await realtime.peer(JsonPeer, token)
+    await eventually(
+        lambda: any(e["user"]["id"] == candidate["id"] for e in watcher.events["user_join"]),
+        what="join announced despite the stale count",
+    )
+    await peer.disconnect()
+    await eventually(
+        lambda: any(e["userId"] == candidate["id"] for e in watcher.events["user_leave"]),
+        what="leave announced",
+    )

@@ -20,7 +20,7 @@ from schema.errors import ApiError
 from server import sessions
 from server.clock import now_ms
 from server.languages import check_language
-from server.realtime.presence import socket_closed, socket_opened
+from server.realtime.presence import heartbeat, socket_closed, socket_opened
 from server.realtime.throttle import MessageBudget
 from server.tokens import token_digest
 
@@ -71,6 +71,7 @@ class Gateway:
         # `run` and `run_cancel` go to the run manager (set once it exists; see app.py).
         self.runs: RunEvents | None = None
         registry.control_handlers["participant_removed"] = self._participant_removed
+        registry.heartbeat = heartbeat
 
     async def admit(self, token: str | None, session_id: str | None = None) -> Admission:
         """Check a participant token (and, for doors with the session in the path, that
@@ -103,7 +104,11 @@ class Gateway:
         self._budgets[connection.id] = MessageBudget()
         room.join(connection)
         first = await socket_opened(
-            self.cache, identity.session_id, identity.participant_id, admission.expires_at_ms
+            self.cache,
+            identity.session_id,
+            identity.participant_id,
+            self.registry.node_id,
+            admission.expires_at_ms,
         )
         if first:
             await self._set_online(identity, True)
@@ -116,7 +121,9 @@ class Gateway:
         self._locks.pop(connection.id, None)
         self._budgets.pop(connection.id, None)
         room.leave(connection)
-        if await socket_closed(self.cache, identity.session_id, identity.participant_id):
+        if await socket_closed(
+            self.cache, identity.session_id, identity.participant_id, self.registry.node_id
+        ):
             await self._set_online(identity, False)
             room.announce("user_leave", {"userId": identity.participant_id, "timestamp": now_ms()})
 

@@ -1,6 +1,9 @@
 """Who is online: a participant is online while at least one of its sockets is open, on any
-node. Counts live in a Redis hash per session, so the first socket and the last one are
-recognised across nodes; `isOnline` in Postgres follows them."""
+node. Each node counts its own sockets in a Redis hash per session (field
+`{participant}|{node}`) and keeps a heartbeat key alive; counts of a node whose heartbeat
+has lapsed (it crashed) are ignored, so a crash cannot leave someone online forever. The
+first socket and the last one are thereby recognised across nodes; `isOnline` in Postgres
+follows them."""
 
 from __future__ import annotations
 
@@ -8,28 +11,56 @@ import redis.asyncio as redis
 
 from schema.keys import session_key
 
+NODE_HEARTBEAT_MS = 30_000
+
 
 def presence_key(session_id: str) -> str:
     return session_key(session_id, "presence")
 
 
-async def socket_opened(
-    cache: redis.Redis, session_id: str, participant_id: str, expires_at_ms: int
+def node_key(node_id: str) -> str:
+    return f"duet:node:{node_id}"
+
+
+async def heartbeat(cache: redis.Redis, node_id: str) -> None:
+    await cache.set(node_key(node_id), "1", px=NODE_HEARTBEAT_MS)
+
+
+async def _elsewhere(
+    cache: redis.Redis, counts: dict[bytes, bytes], participant_id: str, node_id: str
 ) -> bool:
-    """Count a socket; true when it is the participant's first."""
+    """Whether the participant has a socket open on another live node."""
+    nodes = []
+    for field, count in counts.items():
+        participant, _, node = field.decode().partition("|")
+        if participant == participant_id and node != node_id and int(count) > 0:
+            nodes.append(node)
+    if not nodes:
+        return False
+    return any(await cache.mget([node_key(node) for node in nodes]))
+
+
+async def socket_opened(
+    cache: redis.Redis, session_id: str, participant_id: str, node_id: str, expires_at_ms: int
+) -> bool:
+    """Count a socket; true when it is the participant's first anywhere."""
     key = presence_key(session_id)
     async with cache.pipeline(transaction=True) as pipe:
-        pipe.hincrby(key, participant_id, 1)
+        pipe.hincrby(key, f"{participant_id}|{node_id}", 1)
         pipe.pexpireat(key, expires_at_ms)
-        count, _ = await pipe.execute()
-    return int(count) == 1
+        pipe.hgetall(key)
+        count, _, counts = await pipe.execute()
+    return int(count) == 1 and not await _elsewhere(cache, counts, participant_id, node_id)
 
 
-async def socket_closed(cache: redis.Redis, session_id: str, participant_id: str) -> bool:
-    """Uncount a socket; true when it was the participant's last."""
+async def socket_closed(
+    cache: redis.Redis, session_id: str, participant_id: str, node_id: str
+) -> bool:
+    """Uncount a socket; true when it was the participant's last anywhere."""
     key = presence_key(session_id)
-    count = int(await cache.hincrby(key, participant_id, -1))
-    if count <= 0:
-        await cache.hdel(key, participant_id)
-        return True
-    return False
+    field = f"{participant_id}|{node_id}"
+    count = int(await cache.hincrby(key, field, -1))
+    if count > 0:
+        return False
+    await cache.hdel(key, field)
+    return not await _elsewhere(cache, await cache.hgetall(key), participant_id, node_id)

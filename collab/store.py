@@ -162,7 +162,9 @@ class DocumentStore:
                     now_ms,
                 )
         if stored and through > ORIGIN:
-            await self.cache.xtrim(updates_stream(session_id), minid=str(through.next()))
+            await self.cache.xtrim(
+                updates_stream(session_id), minid=str(through.next()), approximate=False
+            )
         return bool(stored)
 
 

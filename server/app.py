@@ -12,7 +12,6 @@ import logging
 import time
 from collections.abc import AsyncIterator
 
-import redis.asyncio as redis
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -20,6 +19,7 @@ from collab.rooms import RoomRegistry
 from collab.store import DocumentStore
 from runner.languages import detect_languages
 from server import sessions
+from server.cache import connect_cache
 from server.clock import now_ms
 from server.config import Settings
 from server.database import create_pool, migrate
@@ -45,7 +45,7 @@ async def _backing_services(app: web.Application) -> AsyncIterator[None]:
         min_size=min(2, settings.db_pool_size),
         max_size=settings.db_pool_size,
     )
-    cache = redis.from_url(settings.redis_url)
+    cache = connect_cache(settings.redis_url)
     try:
         async with pool.acquire() as connection:
             await migrate(connection)

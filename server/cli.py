@@ -80,15 +80,15 @@ async def _migrate(settings: Settings) -> list[str]:
 
 
 async def _sweep(settings: Settings) -> list[str] | None:
-    import redis.asyncio as redis
 
+    from server.cache import connect_cache
     from server.database import create_pool
     from server.sweep import sweep_expired_sessions
 
     assert settings.database_url and settings.redis_url
     await _migrate(settings)
     pool = await create_pool(settings.database_url, min_size=1, max_size=2)
-    cache = redis.from_url(settings.redis_url)
+    cache = connect_cache(settings.redis_url)
     try:
         return await sweep_expired_sessions(pool, cache, now_ms())
     finally:

@@ -419,3 +419,26 @@ async def test_sockets_counted_by_a_crashed_node_do_not_keep_anyone_online(realt
         lambda: any(e["userId"] == candidate["id"] for e in watcher.events["user_leave"]),
         what="leave announced",
     )
+
+
+async def test_a_storage_failure_closes_the_room_and_clients_resync(realtime, cache):
+    room = await create_room(realtime, code="kept")
+    _, candidate_token = await join(realtime, room, room.candidate_invite)
+    author = await realtime.peer(YjsPeer, room.token)
+    other = await realtime.peer(YjsPeer, candidate_token)
+    stream = f"duet:session:{room.id}:updates"
+    # A real Redis failure: appending to a key that is not a stream fails with WRONGTYPE.
+    await cache.delete(stream)
+    await cache.set(stream, "not a stream")
+    await author.insert(4, " and typed")
+    await eventually(lambda: not author.sio.connected and not other.sio.connected,
+                     what="the room's clients are disconnected")  # fmt: skip
+    assert other.code == "kept", "an update that was not stored must not be broadcast"
+
+    await cache.delete(stream)
+    back = YjsPeer()
+    back.doc, back.text, back.meta = author.doc, author.text, author.meta
+    await back.connect(str(realtime.make_url("/")), room.token)
+    fresh = await realtime.peer(YjsPeer, candidate_token)
+    await eventually(lambda: fresh.code == "kept and typed", what="the author's edit merged back")
+    await back.disconnect()

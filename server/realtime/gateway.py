@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 import asyncpg
 import redis.asyncio as redis
+import redis.exceptions
 
 from collab.connection import Connection, Identity
 from collab.room import Room, RoomError
@@ -40,6 +41,14 @@ class RunEvents(Protocol):
     RoomError for a refused event."""
 
     async def handle_event(self, identity: Identity, room: Room, event: str, data: Any) -> None: ...
+
+
+BACKING_SERVICE_ERRORS = (
+    OSError,
+    redis.exceptions.RedisError,
+    asyncpg.exceptions.PostgresError,
+    asyncpg.exceptions.InterfaceError,
+)
 
 
 class Refused(Exception):
@@ -121,10 +130,16 @@ class Gateway:
         self._locks.pop(connection.id, None)
         self._budgets.pop(connection.id, None)
         room.leave(connection)
-        if await socket_closed(
-            self.cache, identity.session_id, identity.participant_id, self.registry.node_id
-        ):
-            await self._set_online(identity, False)
+        try:
+            last = await socket_closed(
+                self.cache, identity.session_id, identity.participant_id, self.registry.node_id
+            )
+            if last:
+                await self._set_online(identity, False)
+        except BACKING_SERVICE_ERRORS:
+            log.warning("could not record that %s left", identity.participant_id, exc_info=True)
+            return
+        if last:
             room.announce("user_leave", {"userId": identity.participant_id, "timestamp": now_ms()})
 
     async def _set_online(self, identity: Identity, online: bool) -> None:
@@ -155,6 +170,14 @@ class Gateway:
             except RoomError as error:
                 connection.deliver_event(
                     "error", {"code": error.code, "message": error.message, "event": event}
+                )
+            except BACKING_SERVICE_ERRORS:
+                # The change may be applied here but not stored or broadcast: this room no
+                # longer matches storage. Close it; clients reconnect, resync from storage,
+                # and their own copies (which hold their edits) merge back in.
+                log.exception("storage failed in room %s; closing it", room.session_id)
+                await self.registry.close_session(
+                    room.session_id, "storage unavailable; reconnect", everywhere=False
                 )
 
     async def _dispatch(self, connection: Connection, room: Room, event: str, data: Any) -> None:

@@ -462,11 +462,13 @@ class RunManager:
         """`run` and `run_cancel` from a connected client; refusals become RoomError (the
         gateway's `error` event) with the REST error's code."""
         try:
+            # As JSON, so an event is read exactly like the same REST body.
+            payload = json.dumps(data if data is not None else {})
             if event == "run":
-                request = RunRequest.model_validate(data if data is not None else {})
+                request = RunRequest.model_validate_json(payload)
                 await self.start(room, identity.participant_id, request)
             else:
-                cancel = CancelRunEvent.model_validate(data if data is not None else {})
+                cancel = CancelRunEvent.model_validate_json(payload)
                 run_id = str(cancel.run_id) if cancel.run_id is not None else None
                 await self.cancel(identity.session_id, run_id)
         except ValidationError as error:

@@ -1,0 +1,75 @@
+"""The sandbox behind the run API: the server refuses to start without a usable one unless
+told to run unsafely (and then says so), and a hostile program leaves it serving."""
+
+from __future__ import annotations
+
+import pytest
+from aiohttp import web
+
+from runner.limits import SandboxCheck
+from server.app import create_app
+from server.runs import UNSAFE_WARNING, SandboxUnavailable
+from tests.conftest import create_room
+from tests.runs_helpers import RunPeer, start_run
+
+FORK_BOMB = (
+    "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n"
+)
+
+
+async def test_without_bubblewrap_the_server_refuses_to_start(settings, monkeypatch):
+    async def unusable(protected_paths=()):
+        return SandboxCheck(usable=False, reason="user namespaces are disabled")
+
+    monkeypatch.setattr("server.runs.check_bubblewrap", unusable)
+    app = create_app(settings)
+    with pytest.raises(SandboxUnavailable, match=r"namespaces are disabled.*unsafe-subprocess"):
+        await web.AppRunner(app).setup()
+    await app.cleanup()  # what started before the refusal (pools, the room registry)
+
+
+async def test_unsafe_subprocess_runs_and_warns(aiohttp_client, settings, monkeypatch, caplog):
+    async def unusable(protected_paths=()):
+        return SandboxCheck(usable=False, reason="no bwrap")
+
+    monkeypatch.setattr("server.runs.check_bubblewrap", unusable)
+    unsafe = settings.model_copy(update={"runner": "unsafe-subprocess"})
+    client = await aiohttp_client(create_app(unsafe))
+    assert UNSAFE_WARNING in caplog.text
+    health = await (await client.get("/api/v1/health/detailed")).json()
+    assert UNSAFE_WARNING in health["warnings"]
+    room = await create_room(client, code="print(input())", language="python")
+    peer = RunPeer()
+    await peer.connect(str(client.make_url("/")), room.token)
+    try:
+        run = await start_run(client, room.id, room.token, stdin="unsafe\n")
+        assert (await peer.wait_finished(run["id"]))["exitCode"] == 0
+        assert peer.output(run["id"]) == "unsafe\n"
+    finally:
+        await peer.disconnect()
+
+
+async def test_bubblewrap_has_no_warnings(client):
+    health = await (await client.get("/api/v1/health/detailed")).json()
+    assert UNSAFE_WARNING not in health["warnings"]
+
+
+async def test_after_a_fork_bomb_the_server_serves_and_runs(aiohttp_client, settings):
+    short = settings.model_copy(update={"run_wall_time": 3.0})
+    client = await aiohttp_client(create_app(short))
+    room = await create_room(client, code=FORK_BOMB, language="python")
+    peer = RunPeer()
+    await peer.connect(str(client.make_url("/")), room.token)
+    try:
+        bomb = await start_run(client, room.id, room.token)
+        finished = await peer.wait_finished(bomb["id"])
+        assert finished["exitCode"] != 0 or finished["timedOut"] or finished["signal"]
+        ready = await client.get("/health/ready")
+        assert ready.status == 200
+        after = await start_run(
+            client, room.id, room.token, code="print(input()[::-1])", stdin="olleh\n"
+        )
+        assert (await peer.wait_finished(after["id"]))["exitCode"] == 0
+        assert peer.output(after["id"]) == "hello\n"
+    finally:
+        await peer.disconnect()

@@ -8,8 +8,9 @@ streamed to the whole room as it is produced, its result kept in Postgres.
 Events, through `Room.announce` (every client of the session, on every node):
 
 * `run_started`  `{runId, sessionId, language, by, timestamp}`
-* `run_output`   `{runId, stream, data, seq}`: UTF-8 with invalid bytes replaced, coalesced
-  to at most one event per stream every `FLUSH_SECONDS` (or `FLUSH_BYTES`)
+* `run_output`   `{runId, stream, data, seq}`: UTF-8 with invalid bytes replaced; output
+  after a quiet spell is sent at once, then coalesced to at most one event every
+  `FLUSH_SECONDS` (sooner once `FLUSH_BYTES` wait)
 * `run_finished` `{runId, exitCode, signal, durationMs, timedOut, memoryExceeded,
   outputTruncated, cancelled, stage}`
 
@@ -138,8 +139,8 @@ async def list_runs(
 
 class CoalescedOutput:
     """Turns the sandbox's raw chunks into text events: decoded incrementally (a character
-    split across two reads stays whole), merged while one stream keeps writing, sent after
-    `FLUSH_SECONDS` or `FLUSH_BYTES`. Keeps what it sent, for the history."""
+    split across two reads stays whole), at most one event per `FLUSH_SECONDS` (or per
+    `FLUSH_BYTES`), a change of stream flushing first. Keeps what it sent, for the history."""
 
     def __init__(self, send: Callable[[StreamName, str], None]) -> None:
         self._send = send
@@ -151,6 +152,7 @@ class CoalescedOutput:
         self._parts: list[str] = []
         self._size = 0
         self._timer: asyncio.TimerHandle | None = None
+        self._last_sent = -FLUSH_SECONDS
         self.kept: list[list[str]] = []
 
     def feed(self, stream: StreamName, chunk: bytes) -> None:
@@ -162,10 +164,16 @@ class CoalescedOutput:
         self._stream = stream
         self._parts.append(text)
         self._size += len(chunk)
-        if self._size >= FLUSH_BYTES:
+        if self._timer is not None and self._size < FLUSH_BYTES:
+            return
+        # Leading edge: output after a quiet spell goes out at once (a prompt, the first
+        # line); what follows within FLUSH_SECONDS waits for the timer.
+        loop = asyncio.get_running_loop()
+        wait = self._last_sent + FLUSH_SECONDS - loop.time()
+        if wait <= 0 or self._size >= FLUSH_BYTES:
             self.flush()
-        elif self._timer is None:
-            self._timer = asyncio.get_running_loop().call_later(FLUSH_SECONDS, self.flush)
+        else:
+            self._timer = loop.call_later(wait, self.flush)
 
     def flush(self) -> None:
         if self._timer is not None:
@@ -175,6 +183,7 @@ class CoalescedOutput:
             return
         stream, text = self._stream, "".join(self._parts)
         self._stream, self._parts, self._size = None, [], 0
+        self._last_sent = asyncio.get_running_loop().time()
         if self.kept and self.kept[-1][0] == stream:
             self.kept[-1][1] += text
         else:

@@ -159,16 +159,17 @@ class Room:
         )
 
     def become_yjs(self, connection: Connection) -> None:
-        """A Socket.IO client that sends a `yjs` message is a Yjs client from then on."""
+        """A Socket.IO client that sends a `yjs` message is a Yjs client from then on. It
+        gets the Yjs greeting even if it was first taken for a JSON client (its first
+        message came after the grace period): without our sync step 1 it would never send
+        the edits it made while offline."""
         if connection.yjs:
             return
-        undecided = connection.yjs is None
         connection.yjs = True
         state = self.json_clients.pop(connection.id, None)
         if state is not None:
             self._remove_awareness_id(connection, state.awareness_id)
-        if undecided:
-            self._greet_yjs(connection)
+        self._greet_yjs(connection)
 
     def become_json(self, connection: Connection) -> None:
         """A client that sent a JSON event first (or nothing for a moment) is a JSON client."""

@@ -8,6 +8,8 @@ Postgres when its last handle closes.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import logging
@@ -15,6 +17,7 @@ import os
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -85,9 +88,12 @@ def _start_postgres(pgdata: Path) -> tuple[object, str]:
     import pgserver  # imported late: it is heavy and unused when a URL is configured
 
     started = time.monotonic()
-    _forget_dead_handles(pgdata)
-    _clear_stale_postmaster(pgdata)
-    server = pgserver.get_server(pgdata, cleanup_mode="stop")
+    # pgserver creates a system user and widens directory permissions on first use; two
+    # processes doing that at once (test workers, servers started together) can collide.
+    with _machine_lock("postgres-start"):
+        _forget_dead_handles(pgdata)
+        _clear_stale_postmaster(pgdata)
+        server = pgserver.get_server(pgdata, cleanup_mode="stop")
     exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{_DATABASE}';")
     if "1 row" not in exists:
         server.psql(f"CREATE DATABASE {_DATABASE};")
@@ -95,6 +101,17 @@ def _start_postgres(pgdata: Path) -> tuple[object, str]:
     url = f"postgresql://postgres@/{_DATABASE}?host={info.socket_dir}"
     log.info("embedded postgres ready in %.2fs at %s", time.monotonic() - started, pgdata)
     return server, url
+
+
+@contextlib.contextmanager
+def _machine_lock(name: str) -> Iterator[None]:
+    path = Path(tempfile.gettempdir()) / f"duet-{name}.lock"
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _forget_dead_handles(pgdata: Path) -> None:

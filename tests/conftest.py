@@ -4,6 +4,8 @@ client per test, and helpers that speak the API the way a client would."""
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -26,16 +28,31 @@ class Backing:
     redis_url: str
 
 
+def server_data_dir() -> Path:
+    """A fresh directory for an embedded Postgres, outside pytest's temp root: pgserver runs
+    Postgres as another user and opens up the permissions of every parent directory, and
+    each pytest worker resets its temp root to 0700 as it starts, which would cut a running
+    Postgres off from its own data."""
+    return Path(tempfile.mkdtemp(prefix="duet-test-"))
+
+
+@pytest.fixture
+def data_root() -> Iterator[Path]:
+    root = server_data_dir()
+    yield root
+    shutil.rmtree(root, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
-def backing(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backing]:
+def backing() -> Iterator[Backing]:
+    root = server_data_dir()
     services = embedded_for(
-        os.environ.get("DUET_DATABASE_URL"),
-        os.environ.get("DUET_REDIS_URL"),
-        tmp_path_factory.mktemp("backing"),
+        os.environ.get("DUET_DATABASE_URL"), os.environ.get("DUET_REDIS_URL"), root
     )
     assert services.database_url and services.redis_url
     yield Backing(services.database_url, services.redis_url)
     services.stop()
+    shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture

@@ -26,8 +26,8 @@ async def _type(peer: YjsPeer, mark: str, stop: asyncio.Event) -> None:
             await asyncio.sleep(0.002)
 
 
-async def test_kill_9_loses_no_update_that_was_broadcast(tmp_path: Path):
-    data_dir = tmp_path / "data"
+async def test_kill_9_loses_no_update_that_was_broadcast(tmp_path: Path, data_root: Path):
+    data_dir = data_root / "data"
     server = ServerProcess(data_dir, tmp_path / "first.log")
     await server.wait_ready()
     async with aiohttp.ClientSession(base_url=server.base) as http:

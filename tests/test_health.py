@@ -54,13 +54,15 @@ async def test_ready_is_503_when_redis_is_down(aiohttp_client, settings, tmp_pat
     assert detailed.status == 503 and (await detailed.json())["status"] == "degraded"
 
 
-async def test_ready_is_503_when_postgres_goes_down(aiohttp_client, settings, tmp_path):
-    services = await asyncio.to_thread(start_embedded, tmp_path / "own", postgres=True, redis=False)
+async def test_ready_is_503_when_postgres_goes_down(aiohttp_client, settings, data_root):
+    services = await asyncio.to_thread(
+        start_embedded, data_root / "own", postgres=True, redis=False
+    )
     try:
         app = create_app(settings.model_copy(update={"database_url": services.database_url}))
         client = await aiohttp_client(app)
         assert (await client.get("/health/ready")).status == 200
-        server = pgserver.get_server(tmp_path / "own" / "postgres")
+        server = pgserver.get_server(data_root / "own" / "postgres")
         await asyncio.to_thread(server.cleanup)
         response = await client.get("/health/ready")
         body = await response.json()

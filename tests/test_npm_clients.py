@@ -383,13 +383,6 @@ async def test_socketio_client_as_a_json_client_with_a_pycrdt_peer(app, started,
         assert "polling" in done["seen"], done
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="server bug: collab/room.py Room.become_yjs greets (sends sync step 1) only a client "
-    "still undecided; one already taken for JSON after UNDECIDED_GRACE never gets the server's "
-    "step 1, so the state it has and the server lacks is not pulled until a later update of "
-    "it is refused as INVALID_UPDATE and triggers a resync",
-)
 async def test_a_yjs_client_on_a_slow_link_still_sends_its_offline_edits(app, started):
     """A socket.io Yjs client whose first message comes after the server's 100 ms grace
     (one round trip over 100 ms is enough) is first taken for a JSON client, then becomes a

@@ -14,8 +14,8 @@ from tests.processes import ServerProcess, embedded_pids
 
 
 @pytest.fixture
-def data_dir(tmp_path: Path) -> Iterator[Path]:
-    yield tmp_path / "data"
+def data_dir(data_root: Path) -> Iterator[Path]:
+    yield data_root / "data"
 
 
 async def test_everything_survives_a_restart_and_sigterm_stops_cleanly(data_dir, tmp_path):

@@ -81,6 +81,7 @@ class RoomRegistry:
         self._dirty: set[str] = set()
         self._snapshot_timers: dict[str, asyncio.TimerHandle] = {}
         self._background: set[asyncio.Task[Any]] = set()
+        self._publications: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
         self._rooms_changed = asyncio.Event()
         self._pubsub = cache.pubsub(ignore_subscribe_messages=True)
         self._tasks: list[asyncio.Task[None]] = []
@@ -98,6 +99,7 @@ class RoomRegistry:
             loop.create_task(self._follow(), name="duet-follow"),
             loop.create_task(self._listen(), name="duet-pubsub"),
             loop.create_task(self._close_idle_rooms(), name="duet-idle"),
+            loop.create_task(self._publish_in_order(), name="duet-publish"),
         ]
 
     async def stop(self) -> None:
@@ -163,7 +165,17 @@ class RoomRegistry:
         if self._stopped:
             return
         message = {"node": self.node_id, "kind": kind, **_encode(payload)}
-        self._spawn(self.cache.publish(room_channel(room.session_id), json.dumps(message)))
+        # One queue and one publisher task: other nodes see a room's events in the order
+        # they happened here (run output, a join before the edits that follow it).
+        self._publications.put_nowait((room_channel(room.session_id), json.dumps(message)))
+
+    async def _publish_in_order(self) -> None:
+        while True:
+            channel, message = await self._publications.get()
+            try:
+                await self.cache.publish(channel, message)
+            except (redis.exceptions.RedisError, OSError):
+                log.warning("publishing to %s failed; the event is lost", channel, exc_info=True)
 
     def edited(self, room: Room) -> None:
         if self._stopped:

@@ -44,7 +44,7 @@ def _set_rlimits(rlimits: dict[str, list[int]]) -> None:
         resource.setrlimit(getattr(resource, name), (soft, hard))
 
 
-def _run_step(argv: list[str], stdin_devnull: bool) -> tuple[int, int, float]:
+def _run_step(argv: list[str], compiling: bool) -> tuple[int, int, float]:
     """Fork/exec argv; return (pid, wait status, max RSS in KiB) once it has exited."""
     pid = os.fork()
     if pid == 0:
@@ -53,10 +53,14 @@ def _run_step(argv: list[str], stdin_devnull: bool) -> tuple[int, int, float]:
             # (die on a closed pipe, die past the file size limit).
             signal.signal(signal.SIGPIPE, signal.SIG_DFL)
             signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
-            if stdin_devnull:
+            if compiling:
+                # Only the program reads stdin; a compiler must not swallow it.
                 fd = os.open("/dev/null", os.O_RDONLY)
                 os.dup2(fd, 0)
                 os.close(fd)
+                # A compiler's diagnostics are errors wherever it prints them (tsc uses
+                # stdout): the room shows compile output as stderr.
+                os.dup2(2, 1)
             os.execvp(argv[0], argv)
         except OSError as exc:
             os.write(2, f"{argv[0]}: {exc.strerror}\n".encode())
@@ -95,8 +99,7 @@ def main() -> None:
             resource.setrlimit(resource.RLIMIT_FSIZE, (hard, hard))
         else:
             _set_rlimits(spec["rlimits"])
-        # Only the program reads stdin; a compiler must not swallow it.
-        _, status, maxrss = _run_step(argv, stdin_devnull=stage != "run")
+        _, status, maxrss = _run_step(argv, compiling=stage != "run")
         report = {"stage": stage, "maxrss_kib": maxrss, "exit_code": None, "signal": None}
         if os.WIFSIGNALED(status):
             signum = os.WTERMSIG(status)

@@ -76,3 +76,13 @@ async def read_json(request: web.Request, model: type[Model]) -> Model:
         return model.model_validate_json(raw)
     except ValidationError as error:
         raise invalid(describe_validation_error(error)) from None
+
+
+def check_size(name: str, value: str, limit: int) -> str:
+    """413 when `value` is more than `limit` bytes of UTF-8."""
+    size = len(value.encode("utf-8"))
+    if size > limit:
+        raise ApiError(
+            ErrorCode.PAYLOAD_TOO_LARGE, f"{name} is {size} bytes; the limit is {limit} bytes"
+        )
+    return value

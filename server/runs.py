@@ -50,7 +50,7 @@ from schema.models import CancelRunEvent, RunRequest
 from server.clock import now_ms
 from server.config import Settings
 from server.languages import check_language
-from server.requests import describe_validation_error
+from server.requests import check_size, describe_validation_error
 
 log = logging.getLogger(__name__)
 
@@ -260,8 +260,8 @@ class RunManager:
         language = await self._runnable(
             request.language or room.language or await self._stored_language(session_id)
         )
-        _check_size("code", code, self.settings.max_code_bytes)
-        _check_size("stdin", request.stdin, MAX_STDIN_BYTES)
+        check_size("code", code, self.settings.max_code_bytes)
+        check_size("stdin", request.stdin, MAX_STDIN_BYTES)
         limits = self.limits_for(language)
 
         run_id = str(uuid.uuid4())
@@ -512,11 +512,3 @@ async def open_sandbox(settings: Settings) -> tuple[Sandbox, list[str]]:
     for warning in check.warnings:
         log.warning("sandbox: %s", warning)
     return create_local_sandbox("bubblewrap", protected_paths=protected), list(check.warnings)
-
-
-def _check_size(name: str, value: str, limit: int) -> None:
-    size = len(value.encode("utf-8"))
-    if size > limit:
-        raise ApiError(
-            ErrorCode.PAYLOAD_TOO_LARGE, f"{name} is {size} bytes; the limit is {limit} bytes"
-        )

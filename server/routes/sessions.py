@@ -20,21 +20,11 @@ from server.clock import now_ms
 from server.config import Settings
 from server.languages import check_language
 from server.redis_keys import delete_session_keys
-from server.requests import read_json, request_token, session_id_param
+from server.requests import check_size, read_json, request_token, session_id_param
 from server.responses import envelope
 from server.state import POOL, REDIS, REGISTRY, SETTINGS
 
 routes = web.RouteTableDef()
-
-
-def check_code_size(code: str, settings: Settings) -> str:
-    size = len(code.encode("utf-8"))
-    if size > settings.max_code_bytes:
-        raise ApiError(
-            ErrorCode.PAYLOAD_TOO_LARGE,
-            f"code is {size} bytes; the limit is {settings.max_code_bytes} bytes",
-        )
-    return code
 
 
 def public_base_url(request: web.Request, settings: Settings) -> str:
@@ -50,7 +40,7 @@ async def create_session(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
     body = await read_json(request, CreateSessionRequest)
     check_language(body.language)
-    check_code_size(body.code, settings)
+    check_size("code", body.code, settings.max_code_bytes)
     created = await sessions.create_session(
         request.app[POOL],
         creator=body.creator,
@@ -93,7 +83,7 @@ async def _update(request: web.Request, caller: Caller, changes: dict[str, str])
     if "language" in changes:
         check_language(changes["language"])
     if "code" in changes:
-        check_code_size(changes["code"], settings)
+        check_size("code", changes["code"], settings.max_code_bytes)
     pool = request.app[POOL]
     expires_at = await sessions.session_expiry(pool, session_id)
     if expires_at is None:

@@ -25,6 +25,9 @@ test: install
 
 bench: install
 	$(BIN)/python -m bench.api
+	$(BIN)/python -m bench.sandbox
+	$(BIN)/python -m bench.runs
+	$(BIN)/python -m bench.collab --load all
 
 lint: install
 	$(BIN)/ruff check .

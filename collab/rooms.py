@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 
 CONTROL_CHANNEL = "duet:control"
 FOLLOW_BLOCK_MS = 100
+STOP_SECONDS = 5.0
 
 
 def room_channel(session_id: str) -> str:
@@ -110,9 +111,9 @@ class RoomRegistry:
         self._rooms_changed.set()
         for task in self._tasks:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        # Every loop also checks `_stopped`, so one whose cancellation a Redis call
+        # swallowed still ends at its next turn; the bound is a last resort.
+        await asyncio.wait(self._tasks, timeout=STOP_SECONDS)
         for session_id in list(self.rooms):
             await self._snapshot(session_id)
             await self._drop(session_id, "server shutting down")
@@ -170,7 +171,8 @@ class RoomRegistry:
         self._publications.put_nowait((room_channel(room.session_id), json.dumps(message)))
 
     async def _publish_in_order(self) -> None:
-        while True:
+        while not self._stopped:
+            raise_if_cancelled()
             channel, message = await self._publications.get()
             try:
                 await self.cache.publish(channel, message)
@@ -240,7 +242,8 @@ class RoomRegistry:
 
     async def _close_idle_rooms(self) -> None:
         loop = asyncio.get_running_loop()
-        while True:
+        while not self._stopped:
+            raise_if_cancelled()
             await self._beat()
             await asyncio.sleep(min(5.0, max(self.idle_seconds / 2, 0.05)))
             cutoff = loop.time() - self.idle_seconds

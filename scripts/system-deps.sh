@@ -31,8 +31,9 @@ if [ "${#missing[@]}" -eq 0 ]; then
 fi
 
 if [ "$(id -u)" -ne 0 ]; then
-    echo "system-deps: missing ${missing[*]}; run as root to install them" >&2
-    exit 0
+    echo "system-deps: missing packages. Install them, then run make again:" >&2
+    echo "  sudo apt-get update && sudo apt-get install -y --no-install-recommends ${missing[*]}" >&2
+    exit 1
 fi
 
 export DEBIAN_FRONTEND=noninteractive

@@ -103,3 +103,23 @@ async def test_duet_sweep_command(client, db, backing):
     assert result.returncode == 0, result.stderr
     assert "swept" in result.stdout
     assert await db.fetchval("SELECT count(*) FROM sessions WHERE id = $1", room.id) == 0
+
+
+async def test_duet_migrate_is_safe_to_run_twice(backing, db):
+    environment = {
+        **os.environ,
+        "DUET_DATABASE_URL": backing.database_url,
+        "DUET_REDIS_URL": backing.redis_url,
+    }
+    outputs = []
+    for _ in range(2):
+        result = await asyncio.to_thread(
+            subprocess.run,
+            [sys.executable, "-m", "server.cli", "migrate"],
+            env=environment, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        outputs.append(result.stdout)
+    assert "none needed" in outputs[1]
+    versions = await db.fetch("SELECT version FROM schema_migrations ORDER BY version")
+    assert [row["version"] for row in versions][:3] == ["001_sessions", "002_documents", "003_runs"]

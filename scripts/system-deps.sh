@@ -19,6 +19,8 @@ declare -A wanted=(
     [/usr/bin/ruby]=ruby
     [/usr/bin/go]=golang-go
     [/usr/bin/rustc]=rustc
+    # Debian's browser for the web UI tests (Playwright drives it; no browser downloads).
+    [/usr/bin/chromium]=chromium
 )
 
 missing=()

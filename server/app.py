@@ -27,7 +27,7 @@ from server.middleware import cors_middleware, error_middleware
 from server.realtime import websockets
 from server.realtime.gateway import Gateway
 from server.realtime.socketio import attach_socketio
-from server.routes import docs, health, languages, notes, participants
+from server.routes import docs, health, languages, notes, pages, participants
 from server.routes import runs as run_routes
 from server.routes import sessions as session_routes
 from server.runs import RunManager, open_sandbox
@@ -145,7 +145,8 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.extend([_backing_services, _collaboration, _code_runs, _expiry_sweeps])
     app.on_shutdown.extend([_cancel_runs, _close_rooms])
     for module in (
-        session_routes, participants, run_routes, notes, languages, health, docs, websockets
+        session_routes, participants, run_routes, notes, languages, health, docs, websockets,
+        pages,
     ):
         app.router.add_routes(module.routes)
     attach_socketio(app, settings)

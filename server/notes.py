@@ -85,9 +85,7 @@ async def edit_note(
     return note_from_row(row)
 
 
-async def delete_note(
-    pool: asyncpg.Pool, session_id: str, note_id: UUID, author_id: UUID
-) -> None:
+async def delete_note(pool: asyncpg.Pool, session_id: str, note_id: UUID, author_id: UUID) -> None:
     async with pool.acquire() as connection, connection.transaction():
         await _own_note(connection, session_id, note_id, author_id)
         await connection.execute(

@@ -26,6 +26,9 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 ATTEMPTS = 3
 BASE_DELAY_S = 0.05
 MAX_RETRY_AFTER_S = 2.0
+# Per attempt: an API server that accepts the connection and never answers is a failure
+# like any other, not a hang.
+REQUEST_TIMEOUT_S = 15.0
 
 
 def api_message(error: ApiException) -> str:
@@ -79,7 +82,7 @@ def as_runner_error(error: BaseException, action: str, host: str) -> RunnerError
 
 
 def _retryable(error: BaseException) -> bool:
-    if isinstance(error, ApiException):
+    if isinstance(error, ApiException | aiohttp.WSServerHandshakeError):
         return error.status in RETRY_STATUSES
     return isinstance(error, aiohttp.ClientConnectionError | TimeoutError)
 
@@ -91,11 +94,13 @@ async def call(
     *,
     passthrough: Collection[int] = (),
     attempts: int = ATTEMPTS,
+    timeout_s: float = REQUEST_TIMEOUT_S,
 ) -> T:
     """`request()` with retries; any failure left becomes a RunnerError naming `action`."""
     for attempt in range(1, attempts + 1):
         try:
-            return await request()
+            async with asyncio.timeout(timeout_s):
+                return await request()
         except ApiException as error:
             if error.status in passthrough:
                 raise

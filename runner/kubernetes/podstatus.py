@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 # Waiting reasons after which the container will not start without someone changing
@@ -87,3 +89,11 @@ def progress(pod: dict[str, Any]) -> str:
         if (container.get("state") or {}).get("running"):
             return "container started, waiting for readiness"
     return f"scheduled on {pod['spec'].get('nodeName')}"
+
+
+def created_at(pod: dict[str, Any]) -> float:
+    """Epoch seconds of the pod's creation (now, if the API has not said)."""
+    stamp = pod["metadata"].get("creationTimestamp")
+    if not stamp:
+        return time.time()
+    return datetime.fromisoformat(str(stamp).replace("Z", "+00:00")).astimezone(UTC).timestamp()

@@ -1,0 +1,370 @@
+"""The Kubernetes Sandbox: each session's code runs by exec in the session's own pod.
+
+A run copies the files in (one exec, a tar on stdin), then execs each step (compile, run)
+under the in-pod limits of `commands`, streaming stdout and stderr to `on_output` and
+the run's stdin in (closed on v5; from a file on v4). The wall clock is also kept here;
+a run that outlives it, is cancelled or exhausts its output budget is killed in the pod
+by one more exec, since closing the stream would leave it running.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
+
+import aiohttp
+import redis.asyncio as redis
+from kubernetes_asyncio.client.exceptions import ApiException
+
+from runner.errors import RunnerError
+from runner.kubernetes import podstatus
+from runner.kubernetes.api import KubeApi, connect, load_configuration
+from runner.kubernetes.api_errors import as_runner_error, call
+from runner.kubernetes.channels import STDOUT, V4, exec_in_pod
+from runner.kubernetes.commands import KILL, STDIN_FILE, UPLOAD, step_command, workspace_tar
+from runner.kubernetes.podspec import EXPIRES, LANGUAGE, OURS, ROLE, SESSION, WORKSPACE
+from runner.kubernetes.pods import PodManager, pod_used_key
+from runner.kubernetes.settings import KubeSettings
+from runner.kubernetes.warm_pool import WarmPool
+from runner.languages import LANGUAGES, Language
+from runner.limits import RunLimits, RunResult, SandboxCheck
+from runner.session import SessionContext
+from runner.streaming import OutputCallback
+from schema.keys import session_key
+
+log = logging.getLogger(__name__)
+
+# How long past its own in-pod timeout a step may take before it is killed from here
+# (the exec's round trip, a slow node).
+WALL_GRACE_S = 2.0
+KILL_WAIT_S = 2.0
+
+
+class _Budget:
+    """The run's output limit across its steps, stdout and stderr together."""
+
+    def __init__(self, limit: int, on_output: OutputCallback) -> None:
+        self.remaining = limit
+        self.truncated = False
+        self.exhausted = asyncio.Event()
+        self.on_output = on_output
+
+    async def feed(self, channel: int, data: bytes) -> None:
+        if self.remaining <= 0:
+            self.truncated = True
+            self.exhausted.set()
+            return
+        if len(data) > self.remaining:
+            data = data[: self.remaining]
+            self.truncated = True
+            self.exhausted.set()
+        self.remaining -= len(data)
+        await self.on_output("stdout" if channel == STDOUT else "stderr", data)
+
+
+def _signal_of(code: int) -> str | None:
+    # Inside a container a process killed by a signal reports 128 + its number.
+    if code > 128:
+        with contextlib.suppress(ValueError):
+            return signal.Signals(code - 128).name
+    return None
+
+
+class KubernetesSandbox:
+    def __init__(self, api: KubeApi, settings: KubeSettings, cache: redis.Redis) -> None:
+        self.api = api
+        self.settings = settings
+        self.cache = cache
+        self.warm_pool = WarmPool(api, settings, cache)
+        self.pods = PodManager(api, settings, cache, self.warm_pool)
+        # Learnt from the first exec: on v4 stdin cannot be closed, so it goes in a file.
+        self.protocol: str | None = None
+
+    @classmethod
+    async def open(cls, settings: KubeSettings, cache: redis.Redis) -> KubernetesSandbox:
+        try:
+            configuration = await load_configuration(settings.kubeconfig)
+        except Exception as error:
+            raise RunnerError(
+                f"no Kubernetes configuration: {error} (run in a cluster, or set KUBECONFIG)",
+                "NoConfiguration",
+            ) from error
+        return cls(connect(configuration), settings, cache)
+
+    def start(self) -> None:
+        self.warm_pool.start()
+
+    async def close(self) -> None:
+        await self.warm_pool.close()
+        await self.api.close()
+
+    async def check(self) -> SandboxCheck:
+        try:
+            await call(
+                "list pods",
+                self.api.host,
+                lambda: self.api.core.list_namespaced_pod(self.settings.namespace, limit=1),
+            )
+        except RunnerError as error:
+            if error.reason in ("Forbidden", "Unauthorized"):
+                return SandboxCheck(False, error.message)
+            # Unreachable now may be reachable in a moment; runs will say so until then.
+            return SandboxCheck(True, None, (error.message,))
+        return SandboxCheck(True)
+
+    def runs_language(self, name: str) -> bool:
+        language = LANGUAGES.get(name)
+        return bool(language and language.runnable and self.settings.image_for(name))
+
+    async def run(
+        self,
+        language: Language,
+        code: str,
+        stdin: str | bytes | None,
+        on_output: OutputCallback,
+        cancel: asyncio.Event | None = None,
+        limits: RunLimits | None = None,
+    ) -> RunResult:
+        raise RunnerError("the Kubernetes runner runs code in a session's pod", "NoSession")
+
+    # -- a run -----------------------------------------------------------------------------
+
+    async def run_in_session(
+        self,
+        session: SessionContext,
+        language: Language,
+        code: str,
+        stdin: str | bytes | None,
+        on_output: OutputCallback,
+        cancel: asyncio.Event | None = None,
+        limits: RunLimits | None = None,
+    ) -> RunResult:
+        if not language.runnable:
+            raise ValueError(f"{language.name} is not a runnable language")
+        limits = limits or language.limits
+        cancel = cancel or asyncio.Event()
+        stdin_bytes = (stdin.encode() if isinstance(stdin, str) else stdin) or b""
+        files: dict[str, str | bytes] = {**language.support_files, language.source_file: code,
+                                         STDIN_FILE.removeprefix(WORKSPACE + "/"): stdin_bytes}  # fmt: skip
+        started = time.monotonic()
+        pod = await self._upload(session, language, workspace_tar(files))
+        budget = _Budget(limits.output_bytes, on_output)
+        result = RunResult(exit_code=None, signal=None, duration_ms=0)
+        for stage, argv in language.steps(limits):
+            left = limits.wall_time_s - (time.monotonic() - started)
+            if left <= 0:
+                result = RunResult(None, "SIGKILL", 0, timed_out=True, stage=stage)  # type: ignore[arg-type]
+                break
+            result = await self._step(
+                pod, stage, argv, left, limits, stdin_bytes if stage == "run" else b"", budget, cancel
+            )
+            if result.exit_code != 0 or result.signal or result.cancelled or result.timed_out:
+                break
+        result.duration_ms = int((time.monotonic() - started) * 1000)
+        result.output_truncated = budget.truncated
+        await self.pods.touch(session.session_id)
+        return result
+
+    async def _upload(self, session: SessionContext, language: Language, tar: bytes) -> str:
+        """Put the run's files in the session's pod; its name. A pod that vanished since we
+        last used it (idle deletion, another server's sweep) is replaced once."""
+        for attempt in (1, 2):
+            pod = await self.pods.session_pod(session, language)
+            errors: list[bytes] = []
+
+            async def collect(_channel: int, data: bytes, errors: list[bytes] = errors) -> None:
+                errors.append(data)
+
+            try:
+                done = await call(
+                    f"copy the code into the pod {pod}",
+                    self.api.host,
+                    lambda pod=pod, collect=collect: exec_in_pod(
+                        self.api, self.settings.namespace, pod, UPLOAD, stdin=tar,
+                        on_output=collect,
+                    ),
+                    passthrough=(),
+                )  # fmt: skip
+            except RunnerError as error:
+                if attempt == 1 and error.reason == "ExecRefused":
+                    self.pods.forget(session.session_id)
+                    current = await self.pods.read(pod)
+                    if current is None or not podstatus.is_ready(current):
+                        continue
+                raise
+            self.protocol = done.protocol
+            if done.exit_code != 0:
+                detail = b"".join(errors).decode("utf-8", "replace").strip()
+                raise RunnerError(
+                    f"could not copy the code into the pod (exit {done.exit_code}): {detail}",
+                    "UploadFailed",
+                )
+            return pod
+        raise AssertionError("unreachable")
+
+    async def _step(
+        self,
+        pod: str,
+        stage: str,
+        argv: list[str],
+        left_s: float,
+        limits: RunLimits,
+        stdin: bytes,
+        budget: _Budget,
+        cancel: asyncio.Event,
+    ) -> RunResult:
+        v4 = self.protocol == V4
+        command = step_command(
+            argv, wall_s=left_s, cpu_s=limits.cpu_time_s,
+            file_size_bytes=limits.file_size_bytes, stdin_file=v4 and stage == "run",
+        )  # fmt: skip
+        started = time.monotonic()
+        running = asyncio.create_task(
+            exec_in_pod(self.api, self.settings.namespace, pod, command,
+                        stdin=None if v4 else stdin, on_output=budget.feed)
+        )  # fmt: skip
+        stops = [asyncio.create_task(cancel.wait()), asyncio.create_task(budget.exhausted.wait())]
+        timed_out = killed = False
+        try:
+            await asyncio.wait([running, *stops], timeout=left_s + WALL_GRACE_S,
+                               return_when=asyncio.FIRST_COMPLETED)  # fmt: skip
+            if not running.done():
+                timed_out = not cancel.is_set() and not budget.exhausted.is_set()
+                killed = True
+                await self._kill(pod)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(asyncio.shield(running), KILL_WAIT_S)
+            if not running.done():
+                running.cancel()
+            try:
+                done = await running
+                code = done.exit_code
+            except asyncio.CancelledError:
+                code = None
+            except RunnerError:
+                raise
+            except (aiohttp.ClientError, OSError, ApiException) as error:
+                raise as_runner_error(error, f"run the program in the pod {pod}", self.api.host) from error
+        except BaseException:
+            if not running.done():
+                running.cancel()
+                await asyncio.shield(self._kill(pod))
+            raise
+        finally:
+            for task in stops:
+                task.cancel()
+        elapsed = time.monotonic() - started
+        signal_name = _signal_of(code) if code is not None else ("SIGKILL" if killed else None)
+        if code is None and not killed:
+            raise RunnerError("the exec stream ended without the program's exit status", "ExecLost")
+        # `timeout -s KILL` ends the step with 137 when its clock runs out.
+        timed_out = timed_out or (signal_name == "SIGKILL" and elapsed >= left_s - 0.05)
+        return RunResult(
+            exit_code=None if signal_name else code,
+            signal=signal_name,
+            duration_ms=int(elapsed * 1000),
+            timed_out=timed_out,
+            cancelled=cancel.is_set(),
+            stage=stage,  # type: ignore[arg-type]
+        )
+
+    async def _kill(self, pod: str) -> None:
+        async def ignore(_channel: int, _data: bytes) -> None:
+            return None
+
+        try:
+            await call(
+                f"stop the program in the pod {pod}",
+                self.api.host,
+                lambda: exec_in_pod(self.api, self.settings.namespace, pod, KILL, stdin=None,
+                                    on_output=ignore),
+            )  # fmt: skip
+        except RunnerError:
+            log.warning("could not stop a program in pod %s", pod, exc_info=True)
+
+    # -- the session's runtime -------------------------------------------------------------
+
+    async def describe_session(self, session_id: str) -> dict[str, Any]:
+        pods = await self.pods.session_pods(session_id)
+        if not pods:
+            return {"backend": "kubernetes", "state": "none", "pod": None, "node": None,
+                    "language": None, "image": None, "ageSeconds": None, "usage": None}  # fmt: skip
+        pod = pods[0]
+        name = pod["metadata"]["name"]
+        failed = podstatus.failure(pod)
+        state = ("failed" if failed else "ready" if podstatus.is_ready(pod)
+                 else "terminating" if pod["metadata"].get("deletionTimestamp") else "pending")  # fmt: skip
+        return {
+            "backend": "kubernetes",
+            "state": state,
+            "pod": name,
+            "node": pod["spec"].get("nodeName"),
+            "language": (pod["metadata"].get("labels") or {}).get(LANGUAGE),
+            "image": pod["spec"]["containers"][0]["image"],
+            "ageSeconds": int(time.time() - podstatus.created_at(pod)),
+            "failure": {"reason": failed.reason, "message": failed.message} if failed else None,
+            "usage": await self._usage(name),
+        }
+
+    async def _usage(self, name: str) -> dict[str, str] | None:
+        """CPU and memory from the metrics API, when the cluster has it (metrics-server)."""
+        try:
+            metrics = await self.api.custom.get_namespaced_custom_object(
+                "metrics.k8s.io", "v1beta1", self.settings.namespace, "pods", name
+            )
+        except (ApiException, aiohttp.ClientError, OSError):
+            return None
+        containers = metrics.get("containers") or [{}]
+        return dict(containers[0].get("usage") or {}) or None
+
+    async def restart_session(self, session: SessionContext, language: Language) -> None:
+        """A fresh pod for the session: the old one deleted, the new one started."""
+        await self.pods.delete_session_pods(session.session_id)
+        await self.pods.session_pod(session, language)
+
+    async def release_session(self, session_id: str) -> None:
+        await self.pods.delete_session_pods(session_id)
+        await self.cache.delete(pod_used_key(session_id))
+
+    # -- sweeps ----------------------------------------------------------------------------
+
+    async def sweep_idle(self, now: float | None = None) -> list[str]:
+        """Delete session pods unused for `idle_timeout_s`; the next run brings one back."""
+        now = now or time.time()
+        deleted = []
+        for pod in await self.pods.list_pods(f"{OURS},{ROLE}=session"):
+            session_id = (pod["metadata"].get("labels") or {}).get(SESSION, "")
+            if await self.cache.exists(session_key(session_id, "run")):
+                continue  # a run is using it
+            used = await self.cache.get(pod_used_key(session_id))
+            last = float(used) if used else podstatus.created_at(pod)
+            if now - last >= self.settings.idle_timeout_s:
+                name = pod["metadata"]["name"]
+                self.pods.forget(session_id)
+                if await self.pods.delete(name, quiet=True):
+                    deleted.append(name)
+        return deleted
+
+    async def sweep_orphans(
+        self, live_sessions: Callable[[list[str]], Awaitable[Iterable[str]]]
+    ) -> list[str]:
+        """Delete session pods whose session is gone or past its expiry label."""
+        pods = await self.pods.list_pods(f"{OURS},{ROLE}=session")
+        ids = sorted({(p["metadata"].get("labels") or {}).get(SESSION, "") for p in pods})
+        alive = set(await live_sessions(ids)) if ids else set()
+        deleted = []
+        now = time.time()
+        for pod in pods:
+            labels = pod["metadata"].get("labels") or {}
+            expires = labels.get(EXPIRES, "")
+            expired = expires.isdigit() and int(expires) <= now
+            if labels.get(SESSION) not in alive or expired:
+                self.pods.forget(labels.get(SESSION, ""))
+                if await self.pods.delete(pod["metadata"]["name"], quiet=True):
+                    deleted.append(pod["metadata"]["name"])
+        return deleted

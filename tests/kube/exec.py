@@ -26,14 +26,24 @@ _READ_SIZE = 32 * 1024
 _PATH = f"{os.path.dirname(PYTHON_EXE)}:{SANDBOX_PATH}"
 
 
+# The container's writable paths. They are always mapped into the pod's directory, even
+# for a pod whose spec forgot to mount them, so no exec'd command can reach the host's
+# own /tmp through them (the commands delete what they find there).
+ALWAYS_MAPPED = ("/workspace", "/tmp")
+
+
 def volume_paths(cluster: Cluster, pod: dict[str, Any]) -> dict[str, str]:
     """Each mount path of the first container -> the local directory standing in for it."""
     ns, name = pod["metadata"]["namespace"], pod["metadata"]["name"]
     mapped = {}
-    for mount in pod["spec"]["containers"][0].get("volumeMounts") or []:
-        local = cluster.pod_dir(ns, name) / "volumes" / mount["name"]
+    mounts = pod["spec"]["containers"][0].get("volumeMounts") or []
+    named = {m["mountPath"].rstrip("/"): m["name"] for m in mounts}
+    for path in ALWAYS_MAPPED:
+        named.setdefault(path, "unmounted" + path.replace("/", "-"))
+    for mount_path, volume in named.items():
+        local = cluster.pod_dir(ns, name) / "volumes" / volume
         local.mkdir(parents=True, exist_ok=True)
-        mapped[mount["mountPath"].rstrip("/")] = str(local)
+        mapped[mount_path] = str(local)
     return mapped
 
 

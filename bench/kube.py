@@ -36,8 +36,10 @@ HELLO = "print('hello, world')"
 
 
 def line(label: str, samples: list[float]) -> str:
-    return (f"{label:<40} p50 {percentile(samples, 0.5) * 1000:7.1f} ms   "
-            f"p99 {percentile(samples, 0.99) * 1000:7.1f} ms   (n={len(samples)})")  # fmt: skip
+    return (
+        f"{label:<40} p50 {percentile(samples, 0.5) * 1000:7.1f} ms   "
+        f"p99 {percentile(samples, 0.99) * 1000:7.1f} ms   (n={len(samples)})"
+    )
 
 
 async def _ignore(_stream: str, _data: bytes) -> None:
@@ -67,8 +69,7 @@ async def main(runs: int, claims: int) -> None:
         async with running_stand_in(workdir) as kube:
             settings = KubeSettings(kubeconfig=str(kube.kubeconfig), warm_pool={"python": 4})
             sandbox = await KubernetesSandbox.open(settings, cache)
-            session = SessionContext("bench001", int((time.time() + 3600) * 1000),
-                                     lambda *_: None)  # fmt: skip
+            session = SessionContext("bench001", int((time.time() + 3600) * 1000), lambda *_: None)
             first = await sandbox.run_in_session(session, python, HELLO, None, _ignore)
             assert first.exit_code == 0, first
 
@@ -92,18 +93,28 @@ async def main(runs: int, claims: int) -> None:
                 bwrap_samples = await timed(runs, bwrap_run)
                 print(line("bubblewrap run", bwrap_samples))
             median = percentile(kube_samples, 0.5)
-            print(f"{'exec overhead over unsafe-subprocess':<40} p50 "
-                  f"{(median - percentile(unsafe_samples, 0.5)) * 1000:+7.1f} ms")  # fmt: skip
+            print(
+                f"{'exec overhead over unsafe-subprocess':<40} p50 "
+                f"{(median - percentile(unsafe_samples, 0.5)) * 1000:+7.1f} ms"
+            )
             if bwrap_samples:
-                print(f"{'exec overhead over bubblewrap':<40} p50 "
-                      f"{(median - percentile(bwrap_samples, 0.5)) * 1000:+7.1f} ms")  # fmt: skip
+                print(
+                    f"{'exec overhead over bubblewrap':<40} p50 "
+                    f"{(median - percentile(bwrap_samples, 0.5)) * 1000:+7.1f} ms"
+                )
 
             # The API path alone: one exec of `true` against spawning `true` here.
             pod = sandbox.pods.known[session.session_id][0]
 
             async def exec_true() -> object:
-                return await exec_in_pod(sandbox.api, settings.namespace, pod, ["true"],
-                                         stdin=None, on_output=_ignore_channel)  # fmt: skip
+                return await exec_in_pod(
+                    sandbox.api,
+                    settings.namespace,
+                    pod,
+                    ["true"],
+                    stdin=None,
+                    on_output=_ignore_channel,
+                )
 
             async def spawn_true() -> object:
                 proc = await asyncio.create_subprocess_exec("true")
@@ -113,17 +124,21 @@ async def main(runs: int, claims: int) -> None:
             spawn_samples = await timed(runs, spawn_true)
             print(line("exec round trip of `true`", exec_samples))
             print(line("local spawn of `true`", spawn_samples))
-            print(f"{'per-exec API overhead (2 execs a run)':<40} p50 "
-                  f"{(percentile(exec_samples, 0.5) - percentile(spawn_samples, 0.5)) * 1000:+7.1f}"
-                  f" ms   p99 {(percentile(exec_samples, 0.99) - percentile(spawn_samples, 0.99)) * 1000:+7.1f} ms")  # fmt: skip
+            p50, p99 = (
+                (percentile(exec_samples, q) - percentile(spawn_samples, q)) * 1000
+                for q in (0.5, 0.99)
+            )
+            label = "per-exec API overhead (2 execs a run)"
+            print(f"{label:<40} p50 {p50:+7.1f} ms   p99 {p99:+7.1f} ms")
 
             claim_samples = []
             for index in range(claims):
                 if index % 4 == 0:
                     await sandbox.warm_pool.refill("python")
                     await _wait_ready(kube, 4)
-                claimant = SessionContext(f"c{index:07x}", int((time.time() + 3600) * 1000),
-                                          lambda *_: None)  # fmt: skip
+                claimant = SessionContext(
+                    f"c{index:07x}", int((time.time() + 3600) * 1000), lambda *_: None
+                )
                 start = time.perf_counter()
                 claimed = await sandbox.warm_pool.claim(claimant, python)
                 claim_samples.append(time.perf_counter() - start)

@@ -39,9 +39,16 @@ def _unavailable(error: RunnerError) -> ApiError:
 
 async def describe(manager: RunManager, session_id: str) -> dict[str, Any]:
     if not isinstance(manager.sandbox, SessionSandbox):
-        return {"backend": manager.settings.runner, "state": "local", "pod": None,
-                "node": None, "language": None, "image": None, "ageSeconds": None,
-                "usage": None}  # fmt: skip
+        return {
+            "backend": manager.settings.runner,
+            "state": "local",
+            "pod": None,
+            "node": None,
+            "language": None,
+            "image": None,
+            "ageSeconds": None,
+            "usage": None,
+        }
     try:
         return await manager.sandbox.describe_session(session_id)
     except RunnerError as error:
@@ -80,8 +87,15 @@ async def restart(manager: RunManager, room: Room, language: str) -> dict[str, A
             # pod_failed has told the room when the pod itself failed; an API failure
             # before that is said here.
             log.warning("restart of session %s's pod failed: %s", room.session_id, error)
-            announce("pod_failed", {"sessionId": room.session_id, "pod": None,
-                                    "reason": error.reason, "message": error.message})  # fmt: skip
+            announce(
+                "pod_failed",
+                {
+                    "sessionId": room.session_id,
+                    "pod": None,
+                    "reason": error.reason,
+                    "message": error.message,
+                },
+            )
 
     task = asyncio.get_running_loop().create_task(start())
     _restarts.add(task)

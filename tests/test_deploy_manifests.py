@@ -26,8 +26,11 @@ def documents() -> list[dict[str, Any]]:
 
 
 def one(kind: str, name: str | None = None) -> dict[str, Any]:
-    matches = [d for d in documents() if d["kind"] == kind
-               and (name is None or d["metadata"]["name"] == name)]  # fmt: skip
+    matches = [
+        d
+        for d in documents()
+        if d["kind"] == kind and (name is None or d["metadata"]["name"] == name)
+    ]
     assert len(matches) == 1, (kind, name, len(matches))
     return matches[0]
 
@@ -42,8 +45,11 @@ def test_the_server_runs_replicated_with_probes_on_real_paths():
     assert deployment["spec"]["replicas"] >= 2
     pod = deployment["spec"]["template"]["spec"]
     container = pod["containers"][0]
-    paths = {route.resource.canonical for route in create_app(Settings()).router.routes()
-             if route.resource is not None}  # fmt: skip
+    paths = {
+        route.resource.canonical
+        for route in create_app(Settings()).router.routes()
+        if route.resource is not None
+    }
     assert container["readinessProbe"]["httpGet"]["path"] == "/health/ready" in paths
     assert container["livenessProbe"]["httpGet"]["path"] == "/health/live" in paths
     assert pod["serviceAccountName"] == one("ServiceAccount")["metadata"]["name"]
@@ -67,8 +73,9 @@ def test_the_role_allows_exactly_pods_exec_and_log_in_the_runner_namespace():
     assert not any("*" in rule["verbs"] for rule in role["rules"])
     binding = one("RoleBinding", "duet-runner")
     assert binding["roleRef"]["name"] == "duet-runner"
-    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "duet-server",
-                                    "namespace": "duet"}]  # fmt: skip
+    assert binding["subjects"] == [
+        {"kind": "ServiceAccount", "name": "duet-server", "namespace": "duet"}
+    ]
     assert not [d for d in documents() if d["kind"] in ("ClusterRole", "ClusterRoleBinding")]
 
 
@@ -93,8 +100,15 @@ def test_the_config_map_only_sets_real_settings():
 @pytest.mark.parametrize("name", [n for n, lang in LANGUAGES.items() if lang.runnable])
 def test_runner_pods_are_locked_down(name):
     language = get_language(name)
-    manifest = pod_manifest(language=language, image="img:1", labels={}, deadline_s=600,
-                            uid=65532, runtime_class="gvisor", name="duet-x")  # fmt: skip
+    manifest = pod_manifest(
+        language=language,
+        image="img:1",
+        labels={},
+        deadline_s=600,
+        uid=65532,
+        runtime_class="gvisor",
+        name="duet-x",
+    )
     spec = manifest["spec"]
     assert spec["restartPolicy"] == "Never"
     assert spec["automountServiceAccountToken"] is False
@@ -119,6 +133,13 @@ def test_runner_pods_are_locked_down(name):
 
 
 def test_no_runtime_class_unless_configured():
-    manifest = pod_manifest(language=get_language("python"), image="i", labels={},
-                            deadline_s=5, uid=1000, runtime_class=None, name="x")  # fmt: skip
+    manifest = pod_manifest(
+        language=get_language("python"),
+        image="i",
+        labels={},
+        deadline_s=5,
+        uid=1000,
+        runtime_class=None,
+        name="x",
+    )
     assert "runtimeClassName" not in manifest["spec"]

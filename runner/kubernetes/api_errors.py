@@ -53,8 +53,9 @@ def as_runner_error(error: BaseException, action: str, host: str) -> RunnerError
         status = error.status
         detail = api_message(error)
         if status in (401, 403):
+            word = "Unauthorized" if status == 401 else "Forbidden"
             return RunnerError(
-                f"Kubernetes refused to {action} ({status} {'Unauthorized' if status == 401 else 'Forbidden'}): "
+                f"Kubernetes refused to {action} ({status} {word}): "
                 f"{detail}. The server's service account needs the Role in "
                 "deploy/kubernetes/ (pods, pods/exec, pods/log).",
                 "Forbidden" if status == 403 else "Unauthorized",
@@ -75,8 +76,7 @@ def as_runner_error(error: BaseException, action: str, host: str) -> RunnerError
             "ExecRefused",
         )
     return RunnerError(
-        f"cannot reach the Kubernetes API at {host} to {action}: "
-        f"{type(error).__name__}: {error}",
+        f"cannot reach the Kubernetes API at {host} to {action}: {type(error).__name__}: {error}",
         "ApiUnreachable",
     )
 
@@ -111,6 +111,8 @@ async def call(
             if not _retryable(error) or attempt == attempts:
                 raise as_runner_error(error, action, host) from error
             delay = BASE_DELAY_S * 3 ** (attempt - 1)
-        log.info("Kubernetes API: %s failed (attempt %d), retrying in %.2fs", action, attempt, delay)
+        log.info(
+            "Kubernetes API: %s failed (attempt %d), retrying in %.2fs", action, attempt, delay
+        )
         await asyncio.sleep(delay)
     raise AssertionError("unreachable")

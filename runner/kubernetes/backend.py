@@ -27,8 +27,8 @@ from runner.kubernetes.api import KubeApi, connect, load_configuration
 from runner.kubernetes.api_errors import as_runner_error, call
 from runner.kubernetes.channels import STDOUT, V4, exec_in_pod
 from runner.kubernetes.commands import KILL, STDIN_FILE, UPLOAD, step_command, workspace_tar
-from runner.kubernetes.podspec import EXPIRES, LANGUAGE, OURS, ROLE, SESSION, WORKSPACE
 from runner.kubernetes.pods import PodManager, pod_used_key
+from runner.kubernetes.podspec import EXPIRES, LANGUAGE, OURS, ROLE, SESSION, WORKSPACE
 from runner.kubernetes.settings import KubeSettings
 from runner.kubernetes.warm_pool import WarmPool
 from runner.languages import LANGUAGES, Language
@@ -149,8 +149,11 @@ class KubernetesSandbox:
         limits = limits or language.limits
         cancel = cancel or asyncio.Event()
         stdin_bytes = (stdin.encode() if isinstance(stdin, str) else stdin) or b""
-        files: dict[str, str | bytes] = {**language.support_files, language.source_file: code,
-                                         STDIN_FILE.removeprefix(WORKSPACE + "/"): stdin_bytes}  # fmt: skip
+        files: dict[str, str | bytes] = {
+            **language.support_files,
+            language.source_file: code,
+            STDIN_FILE.removeprefix(WORKSPACE + "/"): stdin_bytes,
+        }
         started = time.monotonic()
         pod = await self._upload(session, language, workspace_tar(files))
         budget = _Budget(limits.output_bytes, on_output)
@@ -161,7 +164,14 @@ class KubernetesSandbox:
                 result = RunResult(None, "SIGKILL", 0, timed_out=True, stage=stage)  # type: ignore[arg-type]
                 break
             result = await self._step(
-                pod, stage, argv, left, limits, stdin_bytes if stage == "run" else b"", budget, cancel
+                pod,
+                stage,
+                argv,
+                left,
+                limits,
+                stdin_bytes if stage == "run" else b"",
+                budget,
+                cancel,
             )
             if result.exit_code != 0 or result.signal or result.cancelled or result.timed_out:
                 break
@@ -185,11 +195,15 @@ class KubernetesSandbox:
                     f"copy the code into the pod {pod}",
                     self.api.host,
                     lambda pod=pod, collect=collect: exec_in_pod(
-                        self.api, self.settings.namespace, pod, UPLOAD, stdin=tar,
+                        self.api,
+                        self.settings.namespace,
+                        pod,
+                        UPLOAD,
+                        stdin=tar,
                         on_output=collect,
                     ),
                     passthrough=(),
-                )  # fmt: skip
+                )
             except RunnerError as error:
                 if attempt == 1 and error.reason == "ExecRefused":
                     self.pods.forget(session.session_id)
@@ -220,19 +234,31 @@ class KubernetesSandbox:
     ) -> RunResult:
         v4 = self.protocol == V4
         command = step_command(
-            argv, wall_s=left_s, cpu_s=limits.cpu_time_s,
-            file_size_bytes=limits.file_size_bytes, stdin_file=v4 and stage == "run",
-        )  # fmt: skip
+            argv,
+            wall_s=left_s,
+            cpu_s=limits.cpu_time_s,
+            file_size_bytes=limits.file_size_bytes,
+            stdin_file=v4 and stage == "run",
+        )
         started = time.monotonic()
         running = asyncio.create_task(
-            exec_in_pod(self.api, self.settings.namespace, pod, command,
-                        stdin=None if v4 else stdin, on_output=budget.feed)
-        )  # fmt: skip
+            exec_in_pod(
+                self.api,
+                self.settings.namespace,
+                pod,
+                command,
+                stdin=None if v4 else stdin,
+                on_output=budget.feed,
+            )
+        )
         stops = [asyncio.create_task(cancel.wait()), asyncio.create_task(budget.exhausted.wait())]
         timed_out = killed = False
         try:
-            await asyncio.wait([running, *stops], timeout=left_s + WALL_GRACE_S,
-                               return_when=asyncio.FIRST_COMPLETED)  # fmt: skip
+            await asyncio.wait(
+                [running, *stops],
+                timeout=left_s + WALL_GRACE_S,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
             if not running.done():
                 timed_out = not cancel.is_set() and not budget.exhausted.is_set()
                 killed = True
@@ -249,7 +275,9 @@ class KubernetesSandbox:
             except RunnerError:
                 raise
             except (aiohttp.ClientError, OSError, ApiException) as error:
-                raise as_runner_error(error, f"run the program in the pod {pod}", self.api.host) from error
+                raise as_runner_error(
+                    error, f"run the program in the pod {pod}", self.api.host
+                ) from error
         except BaseException:
             if not running.done():
                 running.cancel()
@@ -281,9 +309,10 @@ class KubernetesSandbox:
             await call(
                 f"stop the program in the pod {pod}",
                 self.api.host,
-                lambda: exec_in_pod(self.api, self.settings.namespace, pod, KILL, stdin=None,
-                                    on_output=ignore),
-            )  # fmt: skip
+                lambda: exec_in_pod(
+                    self.api, self.settings.namespace, pod, KILL, stdin=None, on_output=ignore
+                ),
+            )
         except RunnerError:
             log.warning("could not stop a program in pod %s", pod, exc_info=True)
 
@@ -292,13 +321,28 @@ class KubernetesSandbox:
     async def describe_session(self, session_id: str) -> dict[str, Any]:
         pods = await self.pods.session_pods(session_id)
         if not pods:
-            return {"backend": "kubernetes", "state": "none", "pod": None, "node": None,
-                    "language": None, "image": None, "ageSeconds": None, "usage": None}  # fmt: skip
+            return {
+                "backend": "kubernetes",
+                "state": "none",
+                "pod": None,
+                "node": None,
+                "language": None,
+                "image": None,
+                "ageSeconds": None,
+                "usage": None,
+            }
         pod = pods[0]
         name = pod["metadata"]["name"]
         failed = podstatus.failure(pod)
-        state = ("failed" if failed else "ready" if podstatus.is_ready(pod)
-                 else "terminating" if pod["metadata"].get("deletionTimestamp") else "pending")  # fmt: skip
+        state = (
+            "failed"
+            if failed
+            else "ready"
+            if podstatus.is_ready(pod)
+            else "terminating"
+            if pod["metadata"].get("deletionTimestamp")
+            else "pending"
+        )
         return {
             "backend": "kubernetes",
             "state": state,

@@ -14,8 +14,8 @@ import math
 import tarfile
 from collections.abc import Mapping, Sequence
 
-from runner.languages import PYTHON_EXE
 from runner.kubernetes.podspec import TMP, WORKSPACE
+from runner.languages import PYTHON_EXE
 
 PID_FILE = f"{TMP}/.duet-run.pid"
 STDIN_FILE = f"{WORKSPACE}/.duet-stdin"

@@ -116,18 +116,27 @@ class PodManager:
         if not podstatus.is_ready(pod):
             session.on_event(
                 "pod_pending",
-                {"sessionId": session.session_id, "pod": name, "language": language.name,
-                 "warm": warm},
-            )  # fmt: skip
+                {
+                    "sessionId": session.session_id,
+                    "pod": name,
+                    "language": language.name,
+                    "warm": warm,
+                },
+            )
             pod = await self.wait_ready(session, pod)
         await self.touch(session.session_id)
         self.known[session.session_id] = (name, language.name)
         session.on_event(
             "pod_ready",
-            {"sessionId": session.session_id, "pod": name, "language": language.name,
-             "node": pod["spec"].get("nodeName"), "warm": warm,
-             "waitedMs": int((time.monotonic() - started) * 1000)},
-        )  # fmt: skip
+            {
+                "sessionId": session.session_id,
+                "pod": name,
+                "language": language.name,
+                "node": pod["spec"].get("nodeName"),
+                "warm": warm,
+                "waitedMs": int((time.monotonic() - started) * 1000),
+            },
+        )
         return name
 
     def forget(self, session_id: str) -> None:
@@ -187,8 +196,11 @@ class PodManager:
         manifest = pod_manifest(
             language=language,
             image=image,
-            labels={ROLE: "session", SESSION: session.session_id,
-                    EXPIRES: str(session.expires_at_ms // 1000)},  # fmt: skip
+            labels={
+                ROLE: "session",
+                SESSION: session.session_id,
+                EXPIRES: str(session.expires_at_ms // 1000),
+            },
             deadline_s=self.remaining_s(session),
             uid=self.settings.uid,
             runtime_class=self.settings.runtime_class,
@@ -237,9 +249,13 @@ class PodManager:
             error = failed
         session.on_event(
             "pod_failed",
-            {"sessionId": session.session_id, "pod": name, "reason": error.reason,
-             "message": error.message},
-        )  # fmt: skip
+            {
+                "sessionId": session.session_id,
+                "pod": name,
+                "reason": error.reason,
+                "message": error.message,
+            },
+        )
         self.forget(session.session_id)
         # A pod that failed to start will not recover; the next run starts a fresh one.
         await asyncio.shield(self.delete(name, quiet=True))
@@ -267,7 +283,9 @@ class PodManager:
                 # Our version is too old to watch from: read the pod afresh.
                 fresh = await self.read(name)
                 if fresh is None:
-                    raise RunnerError("the pod was deleted while it was starting", "Deleted") from None
+                    raise RunnerError(
+                        "the pod was deleted while it was starting", "Deleted"
+                    ) from None
                 return fresh
             raise as_runner_error(error, f"watch the pod {name}", self.api.host) from error
         except (aiohttp.ClientError, OSError) as error:

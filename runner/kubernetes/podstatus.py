@@ -49,12 +49,18 @@ def failure(pod: dict[str, Any]) -> PodFailure | None:
     phase = status.get("phase")
     if phase in ("Failed", "Succeeded"):
         reason = status.get("reason") or ("ContainerExited" if phase == "Succeeded" else "Failed")
-        text = {"DeadlineExceeded": "the pod reached its deadline (the session's end)",
-                "Evicted": "the pod was evicted from its node"}.get(reason, f"the pod {phase.lower()}")  # fmt: skip
+        text = {
+            "DeadlineExceeded": "the pod reached its deadline (the session's end)",
+            "Evicted": "the pod was evicted from its node",
+        }.get(reason, f"the pod {phase.lower()}")
         detail = status.get("message")
         return PodFailure(reason, f"{text}: {detail}" if detail else text)
     scheduled = _condition(pod, "PodScheduled")
-    if scheduled and scheduled.get("status") == "False" and scheduled.get("reason") == "Unschedulable":
+    if (
+        scheduled
+        and scheduled.get("status") == "False"
+        and scheduled.get("reason") == "Unschedulable"
+    ):
         return PodFailure(
             "Unschedulable",
             f"no node can run the pod: {scheduled.get('message') or 'unschedulable'}",
@@ -78,7 +84,9 @@ def progress(pod: dict[str, Any]) -> str:
     """A line for the room while the pod starts."""
     status = pod.get("status", {})
     scheduled = _condition(pod, "PodScheduled")
-    if not pod.get("spec", {}).get("nodeName") and not (scheduled and scheduled.get("status") == "True"):
+    if not pod.get("spec", {}).get("nodeName") and not (
+        scheduled and scheduled.get("status") == "True"
+    ):
         return "waiting for a node"
     for container in status.get("containerStatuses") or []:
         waiting = (container.get("state") or {}).get("waiting") or {}

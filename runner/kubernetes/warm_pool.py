@@ -66,8 +66,11 @@ class WarmPool:
         """A warm pod relabelled as the session's, or None when the pool is empty."""
         if self.settings.warm_pool.get(language.name, 0) <= 0:
             return None
-        pods = [pod for pod in await self._warm_pods(language.name)
-                if podstatus.failure(pod) is None and not pod["metadata"].get("deletionTimestamp")]  # fmt: skip
+        pods = [
+            pod
+            for pod in await self._warm_pods(language.name)
+            if podstatus.failure(pod) is None and not pod["metadata"].get("deletionTimestamp")
+        ]
         # Ready ones first, then the furthest along.
         pods.sort(key=lambda pod: (not podstatus.is_ready(pod), -_age_s(pod)))
         remaining = max(1, int(session.expires_at_ms / 1000 - time.time()))
@@ -76,10 +79,14 @@ class WarmPool:
             patch: dict[str, Any] = {
                 "metadata": {
                     "resourceVersion": metadata["resourceVersion"],
-                    "labels": {ROLE: "session", SESSION: session.session_id,
-                               EXPIRES: str(session.expires_at_ms // 1000), WARM: "true"},
+                    "labels": {
+                        ROLE: "session",
+                        SESSION: session.session_id,
+                        EXPIRES: str(session.expires_at_ms // 1000),
+                        WARM: "true",
+                    },
                 }
-            }  # fmt: skip
+            }
             # The deadline counts from the pod's start: bring it down to the session's end
             # (it may only ever be lowered).
             deadline = _age_s(pod) + remaining

@@ -38,11 +38,12 @@ async def api_errors(
     cluster.requests.append((request.method, request.path))
     fault = cluster.take_fault(request.method, request.path)
     if fault is not None:
-        message = {403: "pods is forbidden: User \"system:serviceaccount:duet:duet\" cannot "
-                        "create resource \"pods\" in API group \"\" in the namespace",
-                   409: "Operation cannot be fulfilled: the object has been modified",
-                   429: "Too many requests, please try again later."}.get(
-                       fault.status, "Internal error occurred: etcdserver: request timed out")
+        message = {
+            403: 'pods is forbidden: User "system:serviceaccount:duet:duet" cannot '
+            'create resource "pods" in API group "" in the namespace',
+            409: "Operation cannot be fulfilled: the object has been modified",
+            429: "Too many requests, please try again later.",
+        }.get(fault.status, "Internal error occurred: etcdserver: request timed out")
         return status_response(ApiStatus(fault.status, fault.reason, message), fault.headers)
     try:
         return await handler(request)
@@ -51,8 +52,12 @@ async def api_errors(
 
 
 def _pod_list(cluster: Cluster, pods: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"kind": "PodList", "apiVersion": "v1",
-            "metadata": {"resourceVersion": cluster.resource_version}, "items": pods}  # fmt: skip
+    return {
+        "kind": "PodList",
+        "apiVersion": "v1",
+        "metadata": {"resourceVersion": cluster.resource_version},
+        "items": pods,
+    }
 
 
 async def create_pod(request: web.Request) -> web.Response:
@@ -78,8 +83,11 @@ async def _watch(
     watcher.fields = lambda pod: pod["metadata"]["namespace"] == namespace and in_namespace(pod)
     since = request.query.get("resourceVersion")
     if since and since != "0":
-        backlog = [(kind, pod) for version, kind, pod in cluster.history
-                   if version > int(since) and watcher.wants(pod)]  # fmt: skip
+        backlog = [
+            (kind, pod)
+            for version, kind, pod in cluster.history
+            if version > int(since) and watcher.wants(pod)
+        ]
     else:
         backlog = [("ADDED", pod) for pod in cluster.list(namespace, labels, fields)]
     for item in backlog:
@@ -106,7 +114,9 @@ async def _watch(
 
 async def get_pod(request: web.Request) -> web.Response:
     cluster = request.app[CLUSTER]
-    return web.json_response(cluster.get(request.match_info["namespace"], request.match_info["name"]))
+    return web.json_response(
+        cluster.get(request.match_info["namespace"], request.match_info["name"])
+    )
 
 
 async def patch_pod(request: web.Request) -> web.Response:
@@ -138,11 +148,15 @@ async def pod_metrics(request: web.Request) -> web.Response:
     if usage is None:
         raise ApiStatus(404, "NotFound", f'podmetrics.metrics.k8s.io "{name}" not found')
     container = cluster.get(namespace, name)["spec"]["containers"][0]["name"]
-    return web.json_response({
-        "kind": "PodMetrics", "apiVersion": "metrics.k8s.io/v1beta1",
-        "metadata": {"name": name, "namespace": namespace}, "window": "15s",
-        "containers": [{"name": container, "usage": usage}],
-    })  # fmt: skip
+    return web.json_response(
+        {
+            "kind": "PodMetrics",
+            "apiVersion": "metrics.k8s.io/v1beta1",
+            "metadata": {"name": name, "namespace": namespace},
+            "window": "15s",
+            "containers": [{"name": container, "usage": usage}],
+        }
+    )
 
 
 def create_stand_in(cluster: Cluster) -> web.Application:
@@ -163,12 +177,18 @@ def create_stand_in(cluster: Cluster) -> web.Application:
 
 def write_kubeconfig(path: Path, server: str, namespace: str = "duet-runs") -> Path:
     config = {
-        "apiVersion": "v1", "kind": "Config", "current-context": "stand-in",
+        "apiVersion": "v1",
+        "kind": "Config",
+        "current-context": "stand-in",
         "clusters": [{"name": "stand-in", "cluster": {"server": server}}],
         "users": [{"name": "duet", "user": {"token": "stand-in-token"}}],
-        "contexts": [{"name": "stand-in", "context": {
-            "cluster": "stand-in", "user": "duet", "namespace": namespace}}],
-    }  # fmt: skip
+        "contexts": [
+            {
+                "name": "stand-in",
+                "context": {"cluster": "stand-in", "user": "duet", "namespace": namespace},
+            }
+        ],
+    }
     path.write_text(json.dumps(config))
     return path
 

@@ -38,8 +38,15 @@ class ApiStatus(Exception):
         self.code, self.reason, self.message = code, reason, message
 
     def body(self) -> dict[str, Any]:
-        return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-                "message": self.message, "reason": self.reason, "code": self.code}  # fmt: skip
+        return {
+            "kind": "Status",
+            "apiVersion": "v1",
+            "metadata": {},
+            "status": "Failure",
+            "message": self.message,
+            "reason": self.reason,
+            "code": self.code,
+        }
 
 
 @dataclass
@@ -118,9 +125,8 @@ class Cluster:
         return [
             pod
             for (ns, _), pod in sorted(self.pods.items())
-            if ns == namespace and by_labels(pod["metadata"].get("labels") or {})
-            and by_fields(pod)
-        ]  # fmt: skip
+            if ns == namespace and by_labels(pod["metadata"].get("labels") or {}) and by_fields(pod)
+        ]
 
     @property
     def resource_version(self) -> str:
@@ -168,19 +174,22 @@ class Cluster:
         wanted = (patch.get("metadata") or {}).get("resourceVersion")
         if wanted is not None and wanted != pod["metadata"]["resourceVersion"]:
             raise ApiStatus(
-                409, "Conflict",
+                409,
+                "Conflict",
                 f'Operation cannot be fulfilled on pods "{name}": the object has been '
                 "modified; please apply your changes to the latest version and try again",
-            )  # fmt: skip
+            )
         spec_patch = patch.get("spec") or {}
         for key, value in spec_patch.items():
             old = pod["spec"].get(key)
             # Like the real API: only a pod's deadline may change, and only downwards.
             if key != "activeDeadlineSeconds" or value is None or (old and value > old):
                 raise ApiStatus(
-                    422, "Invalid", f'Pod "{name}" is invalid: spec: Forbidden: pod updates '
+                    422,
+                    "Invalid",
+                    f'Pod "{name}" is invalid: spec: Forbidden: pod updates '
                     "may not change fields other than activeDeadlineSeconds (decrease only)",
-                )  # fmt: skip
+                )
         merged = _merge(copy.deepcopy(pod), {k: v for k, v in patch.items() if k != "status"})
         merged["metadata"]["resourceVersion"] = pod["metadata"]["resourceVersion"]
         self.pods[(namespace, name)] = merged
@@ -215,26 +224,60 @@ class Cluster:
         if pod is None:
             return
         if self.unschedulable:
-            self.set_status(namespace, name, conditions=[{
-                "type": "PodScheduled", "status": "False", "reason": "Unschedulable",
-                "message": "0/1 nodes are available: 1 Insufficient memory."}])  # fmt: skip
+            self.set_status(
+                namespace,
+                name,
+                conditions=[
+                    {
+                        "type": "PodScheduled",
+                        "status": "False",
+                        "reason": "Unschedulable",
+                        "message": "0/1 nodes are available: 1 Insufficient memory.",
+                    }
+                ],
+            )
             return
         pod["spec"]["nodeName"] = NODE
         image = pod["spec"]["containers"][0]["image"]
         container = pod["spec"]["containers"][0]["name"]
         self.set_status(
-            namespace, name, hostIP="10.0.0.1", startTime=_now(),
+            namespace,
+            name,
+            hostIP="10.0.0.1",
+            startTime=_now(),
             conditions=[{"type": "PodScheduled", "status": "True"}],
-            containerStatuses=[{"name": container, "image": image, "imageID": "", "ready": False,
-                                "restartCount": 0,
-                                "state": {"waiting": {"reason": "ContainerCreating"}}}],
-        )  # fmt: skip
+            containerStatuses=[
+                {
+                    "name": container,
+                    "image": image,
+                    "imageID": "",
+                    "ready": False,
+                    "restartCount": 0,
+                    "state": {"waiting": {"reason": "ContainerCreating"}},
+                }
+            ],
+        )
         if image in self.image_failures:
             reason = self.image_failures[image]
-            self.set_status(namespace, name, containerStatuses=[{
-                "name": container, "image": image, "imageID": "", "ready": False, "restartCount": 0,
-                "state": {"waiting": {"reason": reason, "message":
-                    f'Failed to pull image "{image}": not found'}}}])  # fmt: skip
+            self.set_status(
+                namespace,
+                name,
+                containerStatuses=[
+                    {
+                        "name": container,
+                        "image": image,
+                        "imageID": "",
+                        "ready": False,
+                        "restartCount": 0,
+                        "state": {
+                            "waiting": {
+                                "reason": reason,
+                                "message": f'Failed to pull image "{image}": not found',
+                            }
+                        },
+                    }
+                ],
+            )
             return
         await self.hold_start.wait()
         if self.start_delay:
@@ -242,14 +285,26 @@ class Cluster:
         if (namespace, name) not in self.pods:
             return
         self.set_status(
-            namespace, name, phase="Running", podIP="10.1.0.7",
-            conditions=[{"type": "PodScheduled", "status": "True"},
-                        {"type": "Ready", "status": "True"}],
-            containerStatuses=[{"name": container, "image": image, "ready": True,
-                                "imageID": f"{image}@sha256:{'0' * 64}",
-                                "restartCount": 0, "started": True,
-                                "state": {"running": {"startedAt": _now()}}}],
-        )  # fmt: skip
+            namespace,
+            name,
+            phase="Running",
+            podIP="10.1.0.7",
+            conditions=[
+                {"type": "PodScheduled", "status": "True"},
+                {"type": "Ready", "status": "True"},
+            ],
+            containerStatuses=[
+                {
+                    "name": container,
+                    "image": image,
+                    "ready": True,
+                    "imageID": f"{image}@sha256:{'0' * 64}",
+                    "restartCount": 0,
+                    "started": True,
+                    "state": {"running": {"startedAt": _now()}},
+                }
+            ],
+        )
 
     # -- exec'd processes ------------------------------------------------------------------
 

@@ -69,11 +69,13 @@ def exit_status(code: int, command: list[str]) -> dict[str, Any]:
     if code == 0:
         return {"metadata": {}, "status": "Success"}
     return {
-        "metadata": {}, "status": "Failure", "reason": "NonZeroExitCode",
+        "metadata": {},
+        "status": "Failure",
+        "reason": "NonZeroExitCode",
         "message": f"command terminated with non-zero exit code: error executing command "
-                   f"{command}, exit code {code}",
+        f"{command}, exit code {code}",
         "details": {"causes": [{"reason": "ExitCode", "message": str(code)}]},
-    }  # fmt: skip
+    }
 
 
 async def handle_exec(request: web.Request, cluster: Cluster) -> web.StreamResponse:
@@ -105,8 +107,12 @@ async def handle_exec(request: web.Request, cluster: Cluster) -> web.StreamRespo
             start_new_session=True,
         )
     except OSError as error:
-        status = {"metadata": {}, "status": "Failure", "reason": "InternalError",
-                  "message": f'exec: "{command[0]}": {error.strerror}'}  # fmt: skip
+        status = {
+            "metadata": {},
+            "status": "Failure",
+            "reason": "InternalError",
+            "message": f'exec: "{command[0]}": {error.strerror}',
+        }
         await ws.send_bytes(bytes([ERROR]) + json.dumps(status).encode())
         await ws.close()
         return ws
@@ -137,8 +143,10 @@ async def handle_exec(request: web.Request, cluster: Cluster) -> web.StreamRespo
         # The client went away: its stdin ends, the process carries on.
         close_stdin()
 
-    pumps = [asyncio.create_task(pump(STDOUT, proc.stdout)),
-             asyncio.create_task(pump(STDERR, proc.stderr))]  # fmt: skip
+    pumps = [
+        asyncio.create_task(pump(STDOUT, proc.stdout)),
+        asyncio.create_task(pump(STDERR, proc.stderr)),
+    ]
     reader = asyncio.create_task(read_client())
     try:
         code = await proc.wait()
@@ -146,7 +154,9 @@ async def handle_exec(request: web.Request, cluster: Cluster) -> web.StreamRespo
         exit_code = code if code >= 0 else 128 - code
         if not ws.closed:
             with contextlib.suppress(ConnectionError):
-                await ws.send_bytes(bytes([ERROR]) + json.dumps(exit_status(exit_code, command)).encode())
+                await ws.send_bytes(
+                    bytes([ERROR]) + json.dumps(exit_status(exit_code, command)).encode()
+                )
             await ws.close()
     finally:
         reader.cancel()

@@ -25,9 +25,11 @@ def _split(selector: str) -> list[str]:
 
 def _requirement(term: str) -> Callable[[Mapping[str, str]], bool]:
     if match := _SET.match(term):
-        key, op, values = match.group(1), match.group(2), {
-            value.strip() for value in match.group(3).split(",")
-        }
+        key, op, values = (
+            match.group(1),
+            match.group(2),
+            {value.strip() for value in match.group(3).split(",")},
+        )
         if op == "in":
             return lambda labels: labels.get(key) in values
         return lambda labels: labels.get(key) not in values
@@ -59,8 +61,9 @@ def field_matcher(selector: str | None) -> Callable[[dict[str, Any]], bool]:
     checks: list[Callable[[dict[str, Any]], bool]] = []
     for term in _split(selector or ""):
         negate = "!=" in term
-        key, value = (side.strip() for side in term.replace("!=", "=").replace("==", "=")
-                      .split("=", 1))  # fmt: skip
+        key, value = (
+            side.strip() for side in term.replace("!=", "=").replace("==", "=").split("=", 1)
+        )
         read = _FIELDS[key]
         checks.append(
             (lambda pod, r=read, v=value: r(pod) != v)

@@ -7,8 +7,8 @@ import asyncio
 import socket
 
 from tests.conftest import create_room
-from tests.kube.conftest import NAMESPACE, app_on_kube, kube_settings
 from tests.kube.apiserver import write_kubeconfig
+from tests.kube.conftest import NAMESPACE, app_on_kube, kube_settings
 from tests.runs_helpers import start_run
 
 HELLO = "print('hi')\n"
@@ -24,7 +24,7 @@ async def run_and_finish(client, code=HELLO):
 
 async def test_an_image_pull_error_reaches_the_room(kube, kube_client):
     kube.cluster.image_failures["python:3.11-slim"] = "ErrImagePull"
-    room, peer, run, finished = await run_and_finish(kube_client)
+    _, peer, run, finished = await run_and_finish(kube_client)
     failed = peer.events["pod_failed"][0]
     assert failed["reason"] == "ErrImagePull" and "image pull error" in failed["message"]
     assert peer.events["run_error"][0]["reason"] == "ErrImagePull"
@@ -63,6 +63,7 @@ async def test_a_forbidden_api_becomes_a_clear_run_error(kube, kube_client):
     _, peer, run, finished = await run_and_finish(kube_client)
     error = peer.events["run_error"][0]
     assert error["reason"] == "Forbidden" and "403" in error["message"]
+    assert "Kubernetes refused" in peer.output(run["id"], "stderr")
     assert "service account" in error["message"]
     assert finished["exitCode"] is None
     await kube_client.on_close()
@@ -95,11 +96,23 @@ async def test_a_conflict_on_create_adopts_the_pod_another_server_made(kube, kub
     def list_then_race(namespace, labels=None, fields=None):
         found = original_list(namespace, labels, fields)
         if labels and "duet.dev/session=" in labels and not made:
-            made.append(kube.cluster.create(namespace, {
-                "metadata": {"name": f"duet-{room.id}-python", "labels": {
-                    "app.kubernetes.io/managed-by": "duet", "duet.dev/role": "session",
-                    "duet.dev/session": room.id, "duet.dev/language": "python"}},
-                "spec": {"containers": [{"name": "runner", "image": "python:3.11-slim"}]}}))  # fmt: skip
+            made.append(
+                kube.cluster.create(
+                    namespace,
+                    {
+                        "metadata": {
+                            "name": f"duet-{room.id}-python",
+                            "labels": {
+                                "app.kubernetes.io/managed-by": "duet",
+                                "duet.dev/role": "session",
+                                "duet.dev/session": room.id,
+                                "duet.dev/language": "python",
+                            },
+                        },
+                        "spec": {"containers": [{"name": "runner", "image": "python:3.11-slim"}]},
+                    },
+                )
+            )
         return found
 
     kube.cluster.list = list_then_race

@@ -101,9 +101,7 @@ async def test_the_orphan_sweep_deletes_pods_of_sessions_that_are_gone(kube, kub
 
 
 async def test_a_session_claims_a_warm_pod_and_the_pool_refills(kube, aiohttp_client, settings):
-    client = await app_on_kube(
-        aiohttp_client, kube_settings(settings, k8s_warm_pool={"python": 2})
-    )
+    client = await app_on_kube(aiohttp_client, kube_settings(settings, k8s_warm_pool={"python": 2}))
     await eventually(lambda: len(kube.cluster.names(NAMESPACE, WARM_PODS)) == 2, 10, "pool")
     warm = set(kube.cluster.names(NAMESPACE, WARM_PODS))
     room, peer = await first_run(client)
@@ -125,10 +123,15 @@ async def test_two_servers_cannot_claim_the_same_warm_pod(kube, settings):
     try:
         assert await sandboxes[0].warm_pool.refill("python") == 1
         python = get_language("python")
-        sessions = [SessionContext(sid, int((time.time() + 600) * 1000), lambda *_: None)
-                    for sid in ("aaaa0001", "aaaa0002")]  # fmt: skip
+        sessions = [
+            SessionContext(sid, int((time.time() + 600) * 1000), lambda *_: None)
+            for sid in ("aaaa0001", "aaaa0002")
+        ]
         claims = await asyncio.gather(
-            *(s.warm_pool.claim(session, python) for s, session in zip(sandboxes, sessions, strict=True))
+            *(
+                s.warm_pool.claim(session, python)
+                for s, session in zip(sandboxes, sessions, strict=True)
+            )
         )
         assert sum(claim is not None for claim in claims) == 1
     finally:
@@ -180,8 +183,9 @@ async def test_the_runtime_api_says_what_went_wrong_with_the_api(kube, kube_clie
     kube.cluster.fail("GET", "/pods$", 403, reason="Forbidden")
     await expect_error(
         await kube_client.get(f"/api/v1/sessions/{room.id}/runtime", headers=bearer(room.token)),
-        503, "SERVICE_UNAVAILABLE",
-    )  # fmt: skip
+        503,
+        "SERVICE_UNAVAILABLE",
+    )
     await kube_client.on_close()
 
 

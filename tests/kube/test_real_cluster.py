@@ -28,8 +28,9 @@ pytestmark = [
 @pytest.fixture
 async def sandbox(backing):
     cache = redis.from_url(backing.redis_url)
-    settings = KubeSettings(namespace=os.environ.get("DUET_K8S_NAMESPACE", "duet-runs"),
-                            start_timeout_s=300)  # fmt: skip
+    settings = KubeSettings(
+        namespace=os.environ.get("DUET_K8S_NAMESPACE", "duet-runs"), start_timeout_s=300
+    )
     made = await KubernetesSandbox.open(settings, cache)
     assert (await made.check()).usable
     yield made
@@ -39,9 +40,11 @@ async def sandbox(backing):
 
 async def test_a_run_in_a_real_pod(sandbox):
     events: list[str] = []
-    session = SessionContext(f"{int(time.time()) % 0xFFFFFFFF:08x}",
-                             int((time.time() + 600) * 1000),
-                             lambda name, data: events.append(name))  # fmt: skip
+    session = SessionContext(
+        f"{int(time.time()) % 0xFFFFFFFF:08x}",
+        int((time.time() + 600) * 1000),
+        lambda name, data: events.append(name),
+    )
     chunks: list[tuple[str, bytes]] = []
 
     async def collect(stream: str, data: bytes) -> None:
@@ -49,16 +52,16 @@ async def test_a_run_in_a_real_pod(sandbox):
 
     code = "import sys\nprint(sys.stdin.read().upper())\nsys.exit(2)\n"
     try:
-        result = await sandbox.run_in_session(session, get_language("python"), code, "abc",
-                                              collect)  # fmt: skip
+        result = await sandbox.run_in_session(session, get_language("python"), code, "abc", collect)
         assert result.exit_code == 2 and not result.timed_out
         assert b"".join(d for s, d in chunks if s == "stdout") == b"ABC\n"
         assert "pod_ready" in events
         runtime = await sandbox.describe_session(session.session_id)
         assert runtime["state"] == "ready"
         slow = "import time\nwhile True: time.sleep(1)\n"
-        result = await sandbox.run_in_session(session, get_language("python"), slow, None,
-                                              collect, limits=RunLimits(wall_time_s=2))  # fmt: skip
+        result = await sandbox.run_in_session(
+            session, get_language("python"), slow, None, collect, limits=RunLimits(wall_time_s=2)
+        )
         assert result.timed_out and result.signal == "SIGKILL"
     finally:
         await sandbox.release_session(session.session_id)

@@ -8,15 +8,17 @@ import pytest
 from kubernetes_asyncio import watch
 from kubernetes_asyncio.client.exceptions import ApiException
 
+from runner.errors import RunnerError
 from runner.kubernetes.api import connect, load_configuration
 from runner.kubernetes.channels import V4, V5, exec_in_pod
-from runner.errors import RunnerError
 from tests.kube.conftest import NAMESPACE
 
 
 def pod(name, **labels):
-    return {"metadata": {"name": name, "labels": labels},
-            "spec": {"containers": [{"name": "runner", "image": "busybox"}]}}  # fmt: skip
+    return {
+        "metadata": {"name": name, "labels": labels},
+        "spec": {"containers": [{"name": "runner", "image": "busybox"}]},
+    }
 
 
 @pytest.fixture
@@ -42,9 +44,12 @@ async def test_a_watch_from_a_version_sees_the_changes_after_it(kube, api):
     seen = []
     async with watch.Watch() as watcher:
         async for event in watcher.stream(
-            api.core.list_namespaced_pod, NAMESPACE, field_selector="metadata.name=w",
-            resource_version=created.metadata.resource_version, timeout_seconds=5,
-        ):  # fmt: skip
+            api.core.list_namespaced_pod,
+            NAMESPACE,
+            field_selector="metadata.name=w",
+            resource_version=created.metadata.resource_version,
+            timeout_seconds=5,
+        ):
             seen.append((event["type"], event["raw_object"]["status"].get("phase")))
             if seen[-1] == ("MODIFIED", "Running"):
                 await api.core.delete_namespaced_pod("w", NAMESPACE, grace_period_seconds=0)
@@ -85,14 +90,21 @@ async def test_exec_speaks_v5_and_falls_back_to_v4(kube, api):
     async def collect(channel, data):
         out.append((channel, data))
 
-    result = await exec_in_pod(api, NAMESPACE, "e", ["sh", "-c", "cat; echo done >&2; exit 4"],
-                               stdin=b"in", on_output=collect)  # fmt: skip
+    result = await exec_in_pod(
+        api,
+        NAMESPACE,
+        "e",
+        ["sh", "-c", "cat; echo done >&2; exit 4"],
+        stdin=b"in",
+        on_output=collect,
+    )
     assert result.protocol == V5 and result.exit_code == 4
     assert out == [(1, b"in"), (2, b"done\n")]
     kube.cluster.exec_protocols = (V4,)
     out.clear()
-    result = await exec_in_pod(api, NAMESPACE, "e", ["sh", "-c", "echo v4"], stdin=None,
-                               on_output=collect)  # fmt: skip
+    result = await exec_in_pod(
+        api, NAMESPACE, "e", ["sh", "-c", "echo v4"], stdin=None, on_output=collect
+    )
     assert result.protocol == V4 and result.exit_code == 0 and out == [(1, b"v4\n")]
 
 

@@ -47,6 +47,7 @@ async def describe(manager: RunManager, session_id: str) -> dict[str, Any]:
             "language": None,
             "image": None,
             "ageSeconds": None,
+            "failure": None,
             "usage": None,
         }
     try:

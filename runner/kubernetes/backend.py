@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import signal
 import time
 from collections.abc import Awaitable, Callable, Iterable
@@ -31,7 +32,7 @@ from runner.kubernetes.pods import PodManager, pod_used_key
 from runner.kubernetes.podspec import EXPIRES, LANGUAGE, OURS, ROLE, SESSION, WORKSPACE
 from runner.kubernetes.settings import KubeSettings
 from runner.kubernetes.warm_pool import WarmPool
-from runner.languages import LANGUAGES, Language
+from runner.languages import LANGUAGES, Language, LanguageInfo
 from runner.limits import RunLimits, RunResult, SandboxCheck
 from runner.session import SessionContext
 from runner.streaming import OutputCallback
@@ -43,6 +44,7 @@ log = logging.getLogger(__name__)
 # (the exec's round trip, a slow node).
 WALL_GRACE_S = 2.0
 KILL_WAIT_S = 2.0
+_VERSION = re.compile(r"\d+(?:\.\d+)*")
 
 
 class _Budget:
@@ -120,6 +122,23 @@ class KubernetesSandbox:
     def runs_language(self, name: str) -> bool:
         language = LANGUAGES.get(name)
         return bool(language and language.runnable and self.settings.image_for(name))
+
+    def languages(self) -> list[LanguageInfo]:
+        """What runs here: every language with an image; the version read from its tag."""
+        found = []
+        for name, language in LANGUAGES.items():
+            image = self.settings.image_for(name) if language.runnable else None
+            tag = image.rsplit(":", 1)[-1] if image and ":" in image else ""
+            version = _VERSION.search(tag)
+            found.append(
+                LanguageInfo(
+                    name=name,
+                    version=version.group(0) if version else None,
+                    available=not language.runnable or image is not None,
+                    runnable=language.runnable,
+                )
+            )
+        return found
 
     async def run(
         self,
@@ -329,6 +348,7 @@ class KubernetesSandbox:
                 "language": None,
                 "image": None,
                 "ageSeconds": None,
+                "failure": None,
                 "usage": None,
             }
         pod = pods[0]

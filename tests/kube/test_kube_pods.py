@@ -198,3 +198,46 @@ async def test_a_local_runner_has_no_runtime_to_restart(client):
         await expect_error(
             await client.post(f"{path}/{action}", headers=bearer(room.token)), 409, "CONFLICT"
         )
+
+
+async def test_a_pod_deleted_behind_our_back_is_replaced_on_the_next_run(kube, kube_client):
+    room, peer = await first_run(kube_client)
+    # Another server's sweep (or a person with kubectl) deleted it; this server still
+    # remembers it as ready.
+    await kube.cluster.delete(NAMESPACE, f"duet-{room.id}-python")
+    run = await start_run(kube_client, room.id, room.token)
+    finished = await peer.wait_finished(run["id"])
+    assert finished["exitCode"] == 0 and peer.output(run["id"]) == "hi\n"
+    assert kube.cluster.names(NAMESPACE) == [f"duet-{room.id}-python"]
+    await kube_client.on_close()
+
+
+async def test_changing_the_language_replaces_the_pod(kube, kube_client):
+    room, peer = await first_run(kube_client)
+    run = await start_run(
+        kube_client, room.id, room.token, code="console.log(6 * 7)", language="javascript"
+    )
+    finished = await peer.wait_finished(run["id"])
+    assert finished["exitCode"] == 0 and peer.output(run["id"]) == "42\n"
+    assert kube.cluster.names(NAMESPACE) == [f"duet-{room.id}-javascript"]
+    await kube_client.on_close()
+
+
+async def test_the_pod_cannot_be_restarted_or_stopped_during_a_run(kube, kube_client):
+    room = await create_room(kube_client, code="import time\ntime.sleep(30)\n", language="python")
+    peer = await kube_client.peer(room.token)
+    run = await start_run(kube_client, room.id, room.token)
+    await peer.wait_event("pod_ready")
+    for action in ("restart", "stop"):
+        await expect_error(
+            await kube_client.post(
+                f"/api/v1/sessions/{room.id}/runtime/{action}", headers=bearer(room.token)
+            ),
+            409,
+            "RUN_IN_PROGRESS",
+        )
+    await kube_client.post(
+        f"/api/v1/sessions/{room.id}/runs/{run['id']}/cancel", headers=bearer(room.token)
+    )
+    assert (await peer.wait_finished(run["id"]))["cancelled"] is True
+    await kube_client.on_close()

@@ -92,3 +92,25 @@ async def test_the_output_budget_stops_the_program(kube, aiohttp_client, setting
     assert len(peer.output(run["id"])) == 2048
     await eventually(lambda: kube.cluster.live_processes(NAMESPACE, f"duet-{room.id}-python") == 0)
     await client.on_close()
+
+
+async def test_languages_are_those_with_an_image(kube, aiohttp_client, settings):
+    client = await app_on_kube(
+        aiohttp_client, kube_settings(settings, k8s_images={"python": "example/py:3.12.1-slim"})
+    )
+    listed = {i["name"]: i for i in (await (await client.get("/api/v1/languages")).json())["data"]}
+    assert listed["python"] == {
+        "name": "python",
+        "version": "3.12.1",
+        "available": True,
+        "runnable": True,
+    }
+    assert listed["go"]["version"] == "1.19" and listed["go"]["available"] is True
+    assert listed["html"]["runnable"] is False
+    room = await create_room(client, code="print(1)\n", language="python")
+    peer = await client.peer(room.token)
+    run = await start_run(client, room.id, room.token)
+    await peer.wait_finished(run["id"])
+    pod = kube.cluster.get(NAMESPACE, f"duet-{room.id}-python")
+    assert pod["spec"]["containers"][0]["image"] == "example/py:3.12.1-slim"
+    await client.on_close()

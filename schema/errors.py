@@ -25,6 +25,7 @@ class ErrorCode(StrEnum):
     SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
     RUN_IN_PROGRESS = "RUN_IN_PROGRESS"
     RUN_NOT_FOUND = "RUN_NOT_FOUND"
+    NOTE_NOT_FOUND = "NOTE_NOT_FOUND"
 
 
 STATUS_OF: dict[ErrorCode, int] = {
@@ -43,6 +44,7 @@ STATUS_OF: dict[ErrorCode, int] = {
     ErrorCode.SERVICE_UNAVAILABLE: 503,
     ErrorCode.RUN_IN_PROGRESS: 409,
     ErrorCode.RUN_NOT_FOUND: 404,
+    ErrorCode.NOTE_NOT_FOUND: 404,
 }
 
 

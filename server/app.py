@@ -29,7 +29,7 @@ from server.pod_sweep import sweep_pods
 from server.realtime import websockets
 from server.realtime.gateway import Gateway
 from server.realtime.socketio import attach_socketio
-from server.routes import docs, health, languages, participants, runtime
+from server.routes import docs, health, languages, notes, pages, participants, runtime
 from server.routes import runs as run_routes
 from server.routes import sessions as session_routes
 from server.runs import RunManager, open_sandbox
@@ -162,7 +162,8 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.extend([_backing_services, _collaboration, _code_runs, _expiry_sweeps])
     app.on_shutdown.extend([_cancel_runs, _close_rooms])
     for module in (
-        session_routes, participants, run_routes, runtime, languages, health, docs, websockets
+        session_routes, participants, run_routes, runtime, notes, languages, health, docs,
+        websockets, pages,
     ):  # fmt: skip
         app.router.add_routes(module.routes)
     attach_socketio(app, settings)

@@ -269,6 +269,9 @@ class RunManager:
 
         run_id = str(uuid.uuid4())
         lock_ttl = int(limits.wall_time_s) + LOCK_MARGIN_SECONDS
+        if isinstance(self.sandbox, SessionSandbox):
+            # The run may first wait for its pod to start.
+            lock_ttl += int(self.settings.k8s_start_timeout)
         if not await self.cache.set(run_lock_key(session_id), run_id, nx=True, ex=lock_ttl):
             running = await self.cache.get(run_lock_key(session_id))
             which = f" ({running.decode()})" if running else ""

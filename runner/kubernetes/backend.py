@@ -44,6 +44,8 @@ log = logging.getLogger(__name__)
 # (the exec's round trip, a slow node).
 WALL_GRACE_S = 2.0
 KILL_WAIT_S = 2.0
+# A cancel must not wait on a hung API server for long; the in-pod timeout still holds.
+KILL_TIMEOUT_S = 5.0
 _VERSION = re.compile(r"\d+(?:\.\d+)*")
 
 
@@ -173,8 +175,9 @@ class KubernetesSandbox:
             language.source_file: code,
             STDIN_FILE.removeprefix(WORKSPACE + "/"): stdin_bytes,
         }
-        started = time.monotonic()
         pod = await self._upload(session, language, workspace_tar(files))
+        # The run's clock starts now: a pod's cold start is not the program's time.
+        started = time.monotonic()
         budget = _Budget(limits.output_bytes, on_output)
         result = RunResult(exit_code=None, signal=None, duration_ms=0)
         for stage, argv in language.steps(limits):
@@ -331,6 +334,8 @@ class KubernetesSandbox:
                 lambda: exec_in_pod(
                     self.api, self.settings.namespace, pod, KILL, stdin=None, on_output=ignore
                 ),
+                attempts=2,
+                timeout_s=KILL_TIMEOUT_S,
             )
         except RunnerError:
             log.warning("could not stop a program in pod %s", pod, exc_info=True)
@@ -397,6 +402,16 @@ class KubernetesSandbox:
 
     # -- sweeps ----------------------------------------------------------------------------
 
+    async def _sweep_warm(self) -> list[str]:
+        deleted = []
+        for pod in await self.pods.list_pods(f"{OURS},{ROLE}=warm"):
+            language = (pod["metadata"].get("labels") or {}).get(LANGUAGE, "")
+            pooled = self.settings.warm_pool.get(language, 0) > 0
+            if not pooled or podstatus.failure(pod) is not None:
+                if await self.pods.delete(pod["metadata"]["name"], quiet=True):
+                    deleted.append(pod["metadata"]["name"])
+        return deleted
+
     async def sweep_idle(self, now: float | None = None) -> list[str]:
         """Delete session pods unused for `idle_timeout_s`; the next run brings one back."""
         now = now or time.time()
@@ -417,11 +432,12 @@ class KubernetesSandbox:
     async def sweep_orphans(
         self, live_sessions: Callable[[list[str]], Awaitable[Iterable[str]]]
     ) -> list[str]:
-        """Delete session pods whose session is gone or past its expiry label."""
+        """Delete session pods whose session is gone or past its expiry label, and warm
+        pods that failed (their deadline passed) or whose language has no pool any more."""
+        deleted = await self._sweep_warm()
         pods = await self.pods.list_pods(f"{OURS},{ROLE}=session")
         ids = sorted({(p["metadata"].get("labels") or {}).get(SESSION, "") for p in pods})
         alive = set(await live_sessions(ids)) if ids else set()
-        deleted = []
         now = time.time()
         for pod in pods:
             labels = pod["metadata"].get("labels") or {}

@@ -32,6 +32,7 @@ from runner.kubernetes.podspec import (
     OURS,
     ROLE,
     SESSION,
+    WARM,
     pod_manifest,
     session_pod_name,
 )
@@ -179,7 +180,7 @@ class PodManager:
                 # Another language's pod (the session switched), or a dead one.
                 await self.delete(pod["metadata"]["name"])
         if usable is not None:
-            return usable, bool((usable["metadata"].get("labels") or {}).get("duet.dev/warm"))
+            return usable, bool((usable["metadata"].get("labels") or {}).get(WARM))
         claimed = await self.warm_pool.claim(session, language)
         if claimed is not None:
             return claimed, True

@@ -23,6 +23,8 @@ ROLE = "duet.dev/role"
 SESSION = "duet.dev/session"
 LANGUAGE = "duet.dev/language"
 EXPIRES = "duet.dev/expires-at"
+# On a session's pod that came from the warm pool.
+WARM = "duet.dev/warm"
 OURS = f"{MANAGED_BY}=duet"
 # Long enough for any session; the pod is deleted (or its deadline passes) long before.
 SLEEP = ["sleep", "2147483647"]

@@ -20,7 +20,7 @@ from runner.errors import RunnerError
 from runner.kubernetes import podstatus
 from runner.kubernetes.api import KubeApi
 from runner.kubernetes.api_errors import call
-from runner.kubernetes.podspec import EXPIRES, LANGUAGE, OURS, ROLE, SESSION, pod_manifest
+from runner.kubernetes.podspec import EXPIRES, LANGUAGE, OURS, ROLE, SESSION, WARM, pod_manifest
 from runner.kubernetes.settings import KubeSettings
 from runner.languages import get_language
 from runner.session import SessionContext
@@ -29,7 +29,6 @@ log = logging.getLogger(__name__)
 
 REFILL_INTERVAL_S = 30.0
 REFILL_LOCK_S = 30
-WARM = "duet.dev/warm"
 
 
 def warm_selector(language: str) -> str:

@@ -241,3 +241,22 @@ async def test_the_pod_cannot_be_restarted_or_stopped_during_a_run(kube, kube_cl
     )
     assert (await peer.wait_finished(run["id"]))["cancelled"] is True
     await kube_client.on_close()
+
+
+async def test_the_sweep_deletes_failed_and_unpooled_warm_pods(kube, aiohttp_client, settings):
+    client = await app_on_kube(aiohttp_client, kube_settings(settings, k8s_warm_pool={"python": 1}))
+    app = client.server.app
+    sandbox = sandbox_of(client)
+    await eventually(lambda: len(kube.cluster.names(NAMESPACE, WARM_PODS)) == 1, 10, "pool")
+    expired = kube.cluster.names(NAMESPACE, WARM_PODS)[0]
+    await kube.cluster.fail_pod(NAMESPACE, expired, "DeadlineExceeded", "deadline")
+    # A pool that was configured before (ruby) and is not any more.
+    stray = kube.cluster.create(NAMESPACE, {
+        "metadata": {"name": "duet-warm-ruby-abcde", "labels": {
+            "app.kubernetes.io/managed-by": "duet", "duet.dev/role": "warm",
+            "duet.dev/language": "ruby"}},
+        "spec": {"containers": [{"name": "runner", "image": "ruby:3.1-slim"}]},
+    })  # fmt: skip
+    _, orphans = await sweep_pods(app[POOL], app[REDIS], sandbox, 5)
+    assert sorted(orphans) == sorted([expired, stray["metadata"]["name"]])
+    await client.on_close()

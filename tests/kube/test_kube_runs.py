@@ -114,3 +114,14 @@ async def test_languages_are_those_with_an_image(kube, aiohttp_client, settings)
     pod = kube.cluster.get(NAMESPACE, f"duet-{room.id}-python")
     assert pod["spec"]["containers"][0]["image"] == "example/py:3.12.1-slim"
     await client.on_close()
+
+
+async def test_a_slow_pod_start_does_not_count_against_the_time_limit(
+    kube, aiohttp_client, settings
+):
+    kube.cluster.start_delay = 1.5
+    client = await app_on_kube(aiohttp_client, kube_settings(settings, run_wall_time=1.0))
+    _, peer, run, finished = await run_in_room(client, "print('in time')\n")
+    assert finished["timedOut"] is False and finished["exitCode"] == 0, finished
+    assert peer.output(run["id"]) == "in time\n"
+    await client.on_close()

@@ -12,3 +12,5 @@ class RunnerError(RuntimeError):
         super().__init__(message)
         self.message = message
         self.reason = reason
+        # Set once the room has been told (as pod_failed), so nobody tells it twice.
+        self.announced = False

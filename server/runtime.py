@@ -85,9 +85,10 @@ async def restart(manager: RunManager, room: Room, language: str) -> dict[str, A
         try:
             await sandbox.restart_session(session, get_language(language))
         except RunnerError as error:
-            # pod_failed has told the room when the pod itself failed; an API failure
-            # before that is said here.
             log.warning("restart of session %s's pod failed: %s", room.session_id, error)
+            if error.announced:
+                return
+            # An API failure before the pod existed: pod_failed has not been sent yet.
             announce(
                 "pod_failed",
                 {

@@ -310,7 +310,13 @@ class KubernetesSandbox:
                 task.cancel()
         elapsed = time.monotonic() - started
         signal_name = _signal_of(code) if code is not None else ("SIGKILL" if killed else None)
-        if code is None and not killed:
+        memory_exceeded = False
+        if not killed and (code is None or signal_name == "SIGKILL"):
+            # Killed from outside the step: the container's memory limit, perhaps.
+            memory_exceeded = await self._oom_killed(pod)
+            if memory_exceeded:
+                signal_name = "SIGKILL"
+        if signal_name is None and code is None:
             raise RunnerError("the exec stream ended without the program's exit status", "ExecLost")
         # `timeout -s KILL` ends the step with 137 when its clock runs out.
         timed_out = timed_out or (signal_name == "SIGKILL" and elapsed >= left_s - 0.05)
@@ -318,10 +324,23 @@ class KubernetesSandbox:
             exit_code=None if signal_name else code,
             signal=signal_name,
             duration_ms=int(elapsed * 1000),
-            timed_out=timed_out,
+            timed_out=timed_out and not memory_exceeded,
+            memory_exceeded=memory_exceeded,
             cancelled=cancel.is_set(),
             stage=stage,  # type: ignore[arg-type]
         )
+
+    async def _oom_killed(self, name: str) -> bool:
+        try:
+            pod = await self.pods.read(name)
+        except RunnerError:
+            return False
+        if pod is None or not podstatus.oom_killed(pod):
+            return False
+        # The container is gone with its pod (restartPolicy Never): the next run gets a
+        # new one.
+        self.pods.known = {k: v for k, v in self.pods.known.items() if v[0] != name}
+        return True
 
     async def _kill(self, pod: str) -> None:
         async def ignore(_channel: int, _data: bytes) -> None:

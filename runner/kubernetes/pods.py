@@ -45,6 +45,8 @@ from schema.keys import session_key
 log = logging.getLogger(__name__)
 
 LOCK_TTL_MS = 15_000
+CREATE_ATTEMPTS = 5
+CREATE_RETRY_S = 0.2
 LOCK_WAIT_S = 15.0
 _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -207,19 +209,31 @@ class PodManager:
             runtime_class=self.settings.runtime_class,
             name=name,
         )
-        try:
-            pod = await self._call(
-                f"create the pod {name}",
-                lambda: self.api.core.create_namespaced_pod(self.namespace, manifest),
-                passthrough=(409,),
-            )
-        except ApiException as error:
-            # Another server created it between our list and our create: adopt it.
-            existing = await self.read(name)
-            if existing is None:
-                raise as_runner_error(error, f"create the pod {name}", self.api.host) from error
-            return existing
-        return self.api.as_dict(pod)
+        for attempt in range(CREATE_ATTEMPTS):
+            try:
+                pod = await self._call(
+                    f"create the pod {name}",
+                    lambda: self.api.core.create_namespaced_pod(self.namespace, manifest),
+                    passthrough=(409,),
+                )
+            except ApiException as error:
+                existing = await self.read(name)
+                if existing is None and attempt + 1 < CREATE_ATTEMPTS:
+                    continue  # it went in the meantime
+                if existing is None:
+                    raise as_runner_error(error, f"create the pod {name}", self.api.host) from error
+                if existing["metadata"].get("deletionTimestamp") or podstatus.failure(existing):
+                    # The session's previous pod, still being deleted: wait for it to go.
+                    await self.delete(name, quiet=True)
+                    await asyncio.sleep(CREATE_RETRY_S * (attempt + 1))
+                    continue
+                # Another server created it between our list and our create: adopt it.
+                return existing
+            return self.api.as_dict(pod)
+        raise RunnerError(
+            f"the pod {name} is still being deleted; try the run again in a moment",
+            "PodTerminating",
+        )
 
     async def wait_ready(self, session: SessionContext, pod: dict[str, Any]) -> dict[str, Any]:
         name = pod["metadata"]["name"]
@@ -248,6 +262,7 @@ class PodManager:
             )
         except RunnerError as failed:
             error = failed
+        error.announced = True
         session.on_event(
             "pod_failed",
             {

@@ -80,6 +80,15 @@ def failure(pod: dict[str, Any]) -> PodFailure | None:
     return None
 
 
+def oom_killed(pod: dict[str, Any]) -> bool:
+    """Whether the container was killed for going over its memory limit."""
+    for container in pod.get("status", {}).get("containerStatuses") or []:
+        for state in (container.get("state"), container.get("lastState")):
+            if ((state or {}).get("terminated") or {}).get("reason") == "OOMKilled":
+                return True
+    return False
+
+
 def progress(pod: dict[str, Any]) -> str:
     """A line for the room while the pod starts."""
     status = pod.get("status", {})

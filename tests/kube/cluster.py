@@ -216,6 +216,18 @@ class Cluster:
         await self.kill_processes(namespace, name)
         self.set_status(namespace, name, phase="Failed", reason=reason, message=message)
 
+    async def oom_kill(self, namespace: str, name: str) -> None:
+        """The container went over its memory limit: the kernel kills it (cgroup v2 kills
+        the whole container), the kubelet records OOMKilled and, restartPolicy Never, the
+        pod fails."""
+        pod = self.get(namespace, name)
+        container = pod["spec"]["containers"][0]
+        self.set_status(namespace, name, phase="Failed", containerStatuses=[{
+            "name": container["name"], "image": container["image"], "imageID": "",
+            "ready": False, "restartCount": 0,
+            "state": {"terminated": {"exitCode": 137, "reason": "OOMKilled"}}}])  # fmt: skip
+        await self.kill_processes(namespace, name)
+
     # -- the kubelet -----------------------------------------------------------------------
 
     async def _kubelet(self, namespace: str, name: str) -> None:

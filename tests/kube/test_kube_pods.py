@@ -260,3 +260,16 @@ async def test_the_sweep_deletes_failed_and_unpooled_warm_pods(kube, aiohttp_cli
     _, orphans = await sweep_pods(app[POOL], app[REDIS], sandbox, 5)
     assert sorted(orphans) == sorted([expired, stray["metadata"]["name"]])
     await client.on_close()
+
+
+async def test_a_new_pod_waits_for_the_old_one_to_finish_terminating(kube, two_sandboxes):
+    session = SessionContext("abcd0002", int((time.time() + 600) * 1000), lambda *_: None)
+    python = get_language("python")
+    first, second = two_sandboxes
+    name = await first.pods.session_pod(session, python)
+    # The old pod is terminating (deletionTimestamp set, object still there) when the
+    # other server creates the session's pod again under the same name.
+    kube.cluster.pods[(NAMESPACE, name)]["metadata"]["deletionTimestamp"] = "2026-01-01T00:00:00Z"
+    again = await second.pods.create(session, python)
+    assert again["metadata"]["name"] == name
+    assert not again["metadata"].get("deletionTimestamp")

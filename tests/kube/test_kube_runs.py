@@ -125,3 +125,21 @@ async def test_a_slow_pod_start_does_not_count_against_the_time_limit(
     assert finished["timedOut"] is False and finished["exitCode"] == 0, finished
     assert peer.output(run["id"]) == "in time\n"
     await client.on_close()
+
+
+async def test_a_container_killed_for_memory_reports_memory_exceeded(kube, kube_client):
+    code = "import time\nprint('allocating', flush=True)\ntime.sleep(30)\n"
+    room = await create_room(kube_client, code=code, language="python")
+    peer = await kube_client.peer(room.token)
+    run = await start_run(kube_client, room.id, room.token)
+    await eventually(lambda: peer.output(run["id"]) == "allocating\n", 20)
+    await kube.cluster.oom_kill(NAMESPACE, f"duet-{room.id}-python")
+    finished = await peer.wait_finished(run["id"])
+    assert finished["memoryExceeded"] is True and finished["signal"] == "SIGKILL", finished
+    assert finished["timedOut"] is False
+    # The failed pod is replaced by the next run.
+    old_uid = kube.cluster.get(NAMESPACE, f"duet-{room.id}-python")["metadata"]["uid"]
+    again = await start_run(kube_client, room.id, room.token, code="print('back')\n")
+    assert (await peer.wait_finished(again["id"]))["exitCode"] == 0
+    assert kube.cluster.get(NAMESPACE, f"duet-{room.id}-python")["metadata"]["uid"] != old_uid
+    await kube_client.on_close()

@@ -125,9 +125,11 @@ async def test_a_conflict_on_create_adopts_the_pod_another_server_made(kube, kub
 
 
 async def test_a_conflict_that_is_not_a_race_is_a_clear_run_error(kube, kube_client):
-    kube.cluster.fail("POST", "/pods$", 409, reason="Conflict")
+    # A 409 with no pod behind it is retried a few times, then reported.
+    kube.cluster.fail("POST", "/pods$", 409, reason="Conflict", times=10)
     _, peer, _, _ = await run_and_finish(kube_client)
     assert peer.events["run_error"][0]["reason"] == "Conflict"
+    assert "409" in peer.events["run_error"][0]["message"]
     await kube_client.on_close()
 
 
@@ -151,3 +153,11 @@ async def test_an_unreachable_api_becomes_a_clear_run_error(
     assert finished["exitCode"] is None
     await client.on_close()
     await asyncio.sleep(0)
+
+
+async def test_a_passing_conflict_with_no_pod_behind_it_is_retried(kube, kube_client):
+    kube.cluster.fail("POST", "/pods$", 409, reason="Conflict")
+    _, peer, run, finished = await run_and_finish(kube_client)
+    assert finished["exitCode"] == 0 and peer.output(run["id"]) == "hi\n"
+    assert peer.events["run_error"] == []
+    await kube_client.on_close()

@@ -28,15 +28,16 @@ from runner.kubernetes.api import KubeApi, connect, load_configuration
 from runner.kubernetes.api_errors import as_runner_error, call
 from runner.kubernetes.channels import STDOUT, V4, exec_in_pod
 from runner.kubernetes.commands import KILL, STDIN_FILE, UPLOAD, step_command, workspace_tar
+from runner.kubernetes.describe import describe_session_pod
 from runner.kubernetes.pods import PodManager, pod_used_key
-from runner.kubernetes.podspec import EXPIRES, LANGUAGE, OURS, ROLE, SESSION, WORKSPACE
+from runner.kubernetes.podspec import WORKSPACE
 from runner.kubernetes.settings import KubeSettings
+from runner.kubernetes.sweeps import PodSweeper
 from runner.kubernetes.warm_pool import WarmPool
 from runner.languages import LANGUAGES, Language, LanguageInfo
 from runner.limits import RunLimits, RunResult, SandboxCheck
 from runner.session import SessionContext
 from runner.streaming import OutputCallback
-from schema.keys import session_key
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +87,7 @@ class KubernetesSandbox:
         self.cache = cache
         self.warm_pool = WarmPool(api, settings, cache)
         self.pods = PodManager(api, settings, cache, self.warm_pool)
+        self.sweeper = PodSweeper(self.pods, settings, cache)
         # Learnt from the first exec: on v4 stdin cannot be closed, so it goes in a file.
         self.protocol: str | None = None
 
@@ -362,53 +364,7 @@ class KubernetesSandbox:
     # -- the session's runtime -------------------------------------------------------------
 
     async def describe_session(self, session_id: str) -> dict[str, Any]:
-        pods = await self.pods.session_pods(session_id)
-        if not pods:
-            return {
-                "backend": "kubernetes",
-                "state": "none",
-                "pod": None,
-                "node": None,
-                "language": None,
-                "image": None,
-                "ageSeconds": None,
-                "failure": None,
-                "usage": None,
-            }
-        pod = pods[0]
-        name = pod["metadata"]["name"]
-        failed = podstatus.failure(pod)
-        state = (
-            "failed"
-            if failed
-            else "ready"
-            if podstatus.is_ready(pod)
-            else "terminating"
-            if pod["metadata"].get("deletionTimestamp")
-            else "pending"
-        )
-        return {
-            "backend": "kubernetes",
-            "state": state,
-            "pod": name,
-            "node": pod["spec"].get("nodeName"),
-            "language": (pod["metadata"].get("labels") or {}).get(LANGUAGE),
-            "image": pod["spec"]["containers"][0]["image"],
-            "ageSeconds": int(time.time() - podstatus.created_at(pod)),
-            "failure": {"reason": failed.reason, "message": failed.message} if failed else None,
-            "usage": await self._usage(name),
-        }
-
-    async def _usage(self, name: str) -> dict[str, str] | None:
-        """CPU and memory from the metrics API, when the cluster has it (metrics-server)."""
-        try:
-            metrics = await self.api.custom.get_namespaced_custom_object(
-                "metrics.k8s.io", "v1beta1", self.settings.namespace, "pods", name
-            )
-        except (ApiException, aiohttp.ClientError, OSError):
-            return None
-        containers = metrics.get("containers") or [{}]
-        return dict(containers[0].get("usage") or {}) or None
+        return await describe_session_pod(self.api, self.pods, session_id)
 
     async def restart_session(self, session: SessionContext, language: Language) -> None:
         """A fresh pod for the session: the old one deleted, the new one started."""
@@ -421,49 +377,10 @@ class KubernetesSandbox:
 
     # -- sweeps ----------------------------------------------------------------------------
 
-    async def _sweep_warm(self) -> list[str]:
-        deleted = []
-        for pod in await self.pods.list_pods(f"{OURS},{ROLE}=warm"):
-            language = (pod["metadata"].get("labels") or {}).get(LANGUAGE, "")
-            pooled = self.settings.warm_pool.get(language, 0) > 0
-            if not pooled or podstatus.failure(pod) is not None:
-                if await self.pods.delete(pod["metadata"]["name"], quiet=True):
-                    deleted.append(pod["metadata"]["name"])
-        return deleted
-
     async def sweep_idle(self, now: float | None = None) -> list[str]:
-        """Delete session pods unused for `idle_timeout_s`; the next run brings one back."""
-        now = now or time.time()
-        deleted = []
-        for pod in await self.pods.list_pods(f"{OURS},{ROLE}=session"):
-            session_id = (pod["metadata"].get("labels") or {}).get(SESSION, "")
-            if await self.cache.exists(session_key(session_id, "run")):
-                continue  # a run is using it
-            used = await self.cache.get(pod_used_key(session_id))
-            last = float(used) if used else podstatus.created_at(pod)
-            if now - last >= self.settings.idle_timeout_s:
-                name = pod["metadata"]["name"]
-                self.pods.forget(session_id)
-                if await self.pods.delete(name, quiet=True):
-                    deleted.append(name)
-        return deleted
+        return await self.sweeper.sweep_idle(now)
 
     async def sweep_orphans(
         self, live_sessions: Callable[[list[str]], Awaitable[Iterable[str]]]
     ) -> list[str]:
-        """Delete session pods whose session is gone or past its expiry label, and warm
-        pods that failed (their deadline passed) or whose language has no pool any more."""
-        deleted = await self._sweep_warm()
-        pods = await self.pods.list_pods(f"{OURS},{ROLE}=session")
-        ids = sorted({(p["metadata"].get("labels") or {}).get(SESSION, "") for p in pods})
-        alive = set(await live_sessions(ids)) if ids else set()
-        now = time.time()
-        for pod in pods:
-            labels = pod["metadata"].get("labels") or {}
-            expires = labels.get(EXPIRES, "")
-            expired = expires.isdigit() and int(expires) <= now
-            if labels.get(SESSION) not in alive or expired:
-                self.pods.forget(labels.get(SESSION, ""))
-                if await self.pods.delete(pod["metadata"]["name"], quiet=True):
-                    deleted.append(pod["metadata"]["name"])
-        return deleted
+        return await self.sweeper.sweep_orphans(live_sessions)

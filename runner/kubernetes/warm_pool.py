@@ -22,7 +22,7 @@ from runner.kubernetes.api import KubeApi
 from runner.kubernetes.api_errors import call
 from runner.kubernetes.podspec import EXPIRES, LANGUAGE, OURS, ROLE, SESSION, WARM, pod_manifest
 from runner.kubernetes.settings import KubeSettings
-from runner.languages import get_language
+from runner.languages import Language, get_language
 from runner.session import SessionContext
 
 log = logging.getLogger(__name__)
@@ -61,7 +61,7 @@ class WarmPool:
         )
         return [self.api.as_dict(pod) for pod in found.items]
 
-    async def claim(self, session: SessionContext, language: Any) -> dict[str, Any] | None:
+    async def claim(self, session: SessionContext, language: Language) -> dict[str, Any] | None:
         """A warm pod relabelled as the session's, or None when the pool is empty."""
         if self.settings.warm_pool.get(language.name, 0) <= 0:
             return None

@@ -25,6 +25,7 @@ class Operation:
     tag: str = "sessions"
     description: str = ""
     parameters: tuple[str, ...] = field(default=())
+    body_required: bool = True
 
 
 _SESSION_ERRORS = (
@@ -69,7 +70,7 @@ OPERATIONS: tuple[Operation, ...] = (
               description="html is a session language that renders in the browser "
               "(runnable: false)."),
     Operation("post", f"{_SESSION}/runs", "Run the code", models.RunEnvelope, 202,
-              models.RunRequest, tag="runs",
+              models.RunRequest, tag="runs", body_required=False,
               errors=(*_SESSION_ERRORS, *_BODY_ERRORS, ErrorCode.RUN_IN_PROGRESS),
               description="The body is optional: without it the session's document runs in "
               "the session's language. Answers at once; the room receives run_started, "
@@ -190,7 +191,7 @@ def _operation_spec(operation: Operation) -> dict[str, Any]:
         spec["description"] = (spec.get("description", "") + f" Auth: {operation.auth}.").strip()
     if operation.body is not None:
         spec["requestBody"] = {
-            "required": True,
+            "required": operation.body_required,
             "content": {"application/json": {"schema": {
                 "$ref": _REF.format(model=operation.body.__name__)}}},
         }  # fmt: skip

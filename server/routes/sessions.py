@@ -22,7 +22,7 @@ from server.languages import check_language
 from server.redis_keys import delete_session_keys
 from server.requests import check_size, read_json, request_token, session_id_param
 from server.responses import envelope
-from server.state import POOL, REDIS, REGISTRY, SETTINGS
+from server.state import POOL, REDIS, REGISTRY, RUNS, SETTINGS
 
 routes = web.RouteTableDef()
 
@@ -123,6 +123,7 @@ async def delete_session(request: web.Request) -> web.Response:
     require_interviewer(caller, "delete the session")
     if await sessions.delete_session(pool, session_id):
         await request.app[REGISTRY].close_session(session_id, "session deleted", everywhere=True)
+        await request.app[RUNS].release_session(session_id)
         await delete_session_keys(request.app[REDIS], [session_id])
     return web.Response(status=204)
 

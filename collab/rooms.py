@@ -94,6 +94,7 @@ class RoomRegistry:
         self._subscribed = False
         # Set by the server: how this node tells others it is alive.
         self.heartbeat: Callable[[redis.Redis, str], Awaitable[None]] | None = None
+        self.heartbeat_interval = 5.0
         self.control_handlers: dict[str, Callable[[dict[str, Any]], Awaitable[None]]] = {}
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -249,7 +250,7 @@ class RoomRegistry:
         while not self._stopped:
             raise_if_cancelled()
             await self._beat()
-            await asyncio.sleep(min(5.0, max(self.idle_seconds / 2, 0.05)))
+            await asyncio.sleep(min(self.heartbeat_interval, max(self.idle_seconds / 2, 0.05)))
             cutoff = loop.time() - self.idle_seconds
             now = _now_ms()
             for session_id, room in list(self.rooms.items()):

@@ -1,8 +1,8 @@
 """The app factory: `create_app(settings)` wires routes, middleware and the lifecycle once.
 
 Start-up opens the Postgres pool and Redis client, applies migrations and schedules the
-expiry sweep; shutdown undoes the same in reverse. Backing-service URLs must be resolved
-before this point (see `server/cli.py`, which starts the embedded ones when unset).
+expiry and presence sweeps; shutdown undoes the same in reverse. Backing-service URLs must
+be resolved before this point (see `server/cli.py`, which starts the embedded ones when unset).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from server.config import Settings
 from server.database import create_pool, migrate
 from server.middleware import cors_middleware, error_middleware
 from server.pod_sweep import sweep_pods
+from server.presence_sweep import reconcile_presence
 from server.realtime import websockets
 from server.realtime.gateway import Gateway
 from server.realtime.socketio import attach_socketio
@@ -79,7 +80,9 @@ async def _collaboration(app: web.Application) -> AsyncIterator[None]:
     )
     await registry.start()
     app[REGISTRY] = registry
-    app[GATEWAY] = Gateway(pool, app[REDIS], registry)
+    app[GATEWAY] = Gateway(
+        pool, app[REDIS], registry, heartbeat_ms=int(settings.node_heartbeat_ttl * 1000)
+    )
     try:
         yield
     finally:
@@ -129,6 +132,12 @@ async def _expiry_sweeps(app: web.Application) -> AsyncIterator[None]:
         except Exception:
             log.exception("expiry sweep failed; the next one will retry")
 
+    async def presence_sweep() -> None:
+        try:
+            await reconcile_presence(app[POOL], app[REDIS], app[GATEWAY].announce_lapsed)
+        except Exception:
+            log.exception("presence sweep failed; the next one will retry")
+
     async def pod_sweep(sandbox: KubernetesSandbox) -> None:
         try:
             await sweep_pods(app[POOL], app[REDIS], sandbox, app[SETTINGS].k8s_sweep_interval)
@@ -139,6 +148,10 @@ async def _expiry_sweeps(app: web.Application) -> AsyncIterator[None]:
     scheduler.add_job(
         sweep, "interval", seconds=app[SETTINGS].sweep_interval, coalesce=True, max_instances=1
     )
+    scheduler.add_job(
+        presence_sweep, "interval", seconds=app[SETTINGS].presence_interval,
+        coalesce=True, max_instances=1,
+    )  # fmt: skip
     sandbox = app[RUNS].sandbox
     if isinstance(sandbox, KubernetesSandbox):
         scheduler.add_job(

@@ -39,6 +39,12 @@ class Settings(BaseSettings):
     room_idle_seconds: float = Field(
         default=30.0, gt=0, description="An empty room stays loaded this long"
     )
+    node_heartbeat_ttl: float = Field(
+        default=30.0, gt=0, description="Seconds after its last heartbeat a node counts as dead"
+    )
+    presence_interval: float = Field(
+        default=10.0, gt=0, description="Seconds between checks for presence left by dead nodes"
+    )
     environment: str = Field(default="development", description="Reported by health checks")
     shutdown_timeout: float = Field(
         default=5.0, ge=0, description="Seconds in-flight requests get on SIGTERM"

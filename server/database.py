@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 # Arbitrary but fixed keys for pg_advisory_lock; one per kind of exclusive job.
 MIGRATION_LOCK = 0x6475_6574_0001
 SWEEP_LOCK = 0x6475_6574_0002
+PRESENCE_LOCK = 0x6475_6574_0003
 
 
 def migration_files() -> list[tuple[str, str]]:

@@ -21,7 +21,12 @@ from schema.errors import ApiError
 from server import sessions
 from server.clock import now_ms
 from server.languages import check_language
-from server.realtime.presence import heartbeat, socket_closed, socket_opened
+from server.realtime.presence import (
+    NODE_HEARTBEAT_MS,
+    heartbeat,
+    socket_closed,
+    socket_opened,
+)
 from server.realtime.throttle import MessageBudget
 from server.tokens import token_digest
 
@@ -71,7 +76,14 @@ class Admission:
 
 
 class Gateway:
-    def __init__(self, pool: asyncpg.Pool, cache: redis.Redis, registry: RoomRegistry) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        cache: redis.Redis,
+        registry: RoomRegistry,
+        *,
+        heartbeat_ms: int = NODE_HEARTBEAT_MS,
+    ) -> None:
         self.pool = pool
         self.cache = cache
         self.registry = registry
@@ -80,7 +92,14 @@ class Gateway:
         # `run` and `run_cancel` go to the run manager (set once it exists; see app.py).
         self.runs: RunEvents | None = None
         registry.control_handlers["participant_removed"] = self._participant_removed
-        registry.heartbeat = heartbeat
+        registry.control_handlers["presence_lapsed"] = self._presence_lapsed
+
+        async def beat(cache: redis.Redis, node_id: str) -> None:
+            await heartbeat(cache, node_id, heartbeat_ms)
+
+        registry.heartbeat = beat
+        # Three beats per lifetime: one late beat does not make a live node look dead.
+        registry.heartbeat_interval = heartbeat_ms / 3000
 
     async def admit(self, token: str | None, session_id: str | None = None) -> Admission:
         """Check a participant token (and, for doors with the session in the path, that
@@ -134,17 +153,22 @@ class Gateway:
             last = await socket_closed(
                 self.cache, identity.session_id, identity.participant_id, self.registry.node_id
             )
-            if last:
-                await self._set_online(identity, False)
+            # Already offline: the presence sweep took this one for stranded on a dead
+            # node an instant ago, and announced the leave itself.
+            if last and await self._set_online(identity, False) is False:
+                return
         except BACKING_SERVICE_ERRORS:
             log.warning("could not record that %s left", identity.participant_id, exc_info=True)
             return
         if last:
             room.announce("user_leave", {"userId": identity.participant_id, "timestamp": now_ms()})
 
-    async def _set_online(self, identity: Identity, online: bool) -> None:
-        await self.pool.execute(
-            "UPDATE participants SET is_online = $3 WHERE session_id = $1 AND id = $2",
+    async def _set_online(self, identity: Identity, online: bool) -> bool | None:
+        """Record the state; return what it was before (None: no such participant)."""
+        return await self.pool.fetchval(
+            "UPDATE participants p SET is_online = $3 FROM (SELECT is_online FROM participants"
+            " WHERE session_id = $1 AND id = $2 FOR UPDATE) AS before"
+            " WHERE p.session_id = $1 AND p.id = $2 RETURNING before.is_online",
             identity.session_id,
             identity.participant_id,
             online,
@@ -232,6 +256,28 @@ class Gateway:
         for connection in list(room.connections.values()):
             if connection.identity.participant_id == message["participant_id"]:
                 connection.close_soon("removed from the session")
+
+    async def announce_lapsed(self, session_id: str, participant_ids: list[str]) -> None:
+        """Tell every node that these participants went offline with a crashed node."""
+        await self.registry.publish_control(
+            {"type": "presence_lapsed", "session_id": session_id,
+             "participant_ids": participant_ids, "timestamp": now_ms()}
+        )  # fmt: skip
+
+    async def _presence_lapsed(self, message: dict[str, Any]) -> None:
+        room = self.registry.rooms.get(message["session_id"])
+        if room is None:
+            return
+        here = {connection.identity.participant_id for connection in room.connections.values()}
+        for participant_id in message["participant_ids"]:
+            # A socket of theirs open on this node means they came back (their user_join
+            # follows this message); no leave to show here.
+            if participant_id not in here:
+                room.apply_remote_event(
+                    "user_leave",
+                    {"userId": participant_id, "timestamp": message["timestamp"]},
+                    json_only=False,
+                )
 
     async def write_language(self, session_id: str, language: str) -> None:
         await sessions.set_language(self.pool, session_id, language, now_ms())

@@ -3,9 +3,13 @@ node. Each node counts its own sockets in a Redis hash per session (field
 `{participant}|{node}`) and keeps a heartbeat key alive; counts of a node whose heartbeat
 has lapsed (it crashed) are ignored, so a crash cannot leave someone online forever. The
 first socket and the last one are thereby recognised across nodes; `isOnline` in Postgres
-follows them."""
+follows them. Participants whose only sockets were on a crashed node are found and set
+offline by `server.presence_sweep`, with the helpers at the end of this module."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 
 import redis.asyncio as redis
 
@@ -22,22 +26,47 @@ def node_key(node_id: str) -> str:
     return f"duet:node:{node_id}"
 
 
-async def heartbeat(cache: redis.Redis, node_id: str) -> None:
-    await cache.set(node_key(node_id), "1", px=NODE_HEARTBEAT_MS)
+async def heartbeat(cache: redis.Redis, node_id: str, ttl_ms: int = NODE_HEARTBEAT_MS) -> None:
+    await cache.set(node_key(node_id), "1", px=ttl_ms)
+
+
+@dataclass(frozen=True)
+class SocketCount:
+    """One field of a presence hash: how many sockets a participant has open on a node."""
+
+    field: bytes
+    participant_id: str
+    node_id: str
+    count: int
+
+
+def parse_counts(counts: Mapping[bytes, bytes]) -> list[SocketCount]:
+    parsed = []
+    for name, count in counts.items():
+        participant, _, node = name.decode().partition("|")
+        parsed.append(SocketCount(name, participant, node, int(count)))
+    return parsed
+
+
+async def live_nodes(cache: redis.Redis, node_ids: Iterable[str]) -> set[str]:
+    """The nodes among `node_ids` whose heartbeat has not lapsed."""
+    nodes = sorted(set(node_ids))
+    if not nodes:
+        return set()
+    beats = await cache.mget([node_key(node) for node in nodes])
+    return {node for node, beat in zip(nodes, beats, strict=True) if beat is not None}
 
 
 async def _elsewhere(
     cache: redis.Redis, counts: dict[bytes, bytes], participant_id: str, node_id: str
 ) -> bool:
     """Whether the participant has a socket open on another live node."""
-    nodes = []
-    for field, count in counts.items():
-        participant, _, node = field.decode().partition("|")
-        if participant == participant_id and node != node_id and int(count) > 0:
-            nodes.append(node)
-    if not nodes:
-        return False
-    return any(await cache.mget([node_key(node) for node in nodes]))
+    nodes = [
+        entry.node_id
+        for entry in parse_counts(counts)
+        if entry.participant_id == participant_id and entry.node_id != node_id and entry.count > 0
+    ]
+    return bool(await live_nodes(cache, nodes))
 
 
 async def socket_opened(
@@ -64,3 +93,54 @@ async def socket_closed(
         return False
     await cache.hdel(key, field)
     return not await _elsewhere(cache, await cache.hgetall(key), participant_id, node_id)
+
+
+# -- finding what crashed nodes left behind ------------------------------------------------
+
+
+@dataclass
+class Lapsed:
+    """Per session: participants marked online whose every counted socket is on a dead node,
+    and the hash fields of dead nodes (every participant's, not only those). A participant
+    with no count at all is left alone: joining over REST marks it online before any socket
+    opens."""
+
+    offline: dict[str, set[str]] = field(default_factory=dict)
+    dead_fields: dict[str, list[bytes]] = field(default_factory=dict)
+
+
+async def find_lapsed(cache: redis.Redis, online: Mapping[str, set[str]]) -> Lapsed:
+    """Check the participants in `online` (session id -> participant ids) against the
+    sessions' presence hashes: two round trips, however many sessions."""
+    session_ids = sorted(online)
+    async with cache.pipeline(transaction=False) as pipe:
+        for session_id in session_ids:
+            pipe.hgetall(presence_key(session_id))
+        hashes = await pipe.execute()
+    counts = {
+        session_id: parse_counts(fields)
+        for session_id, fields in zip(session_ids, hashes, strict=True)
+    }
+    alive = await live_nodes(
+        cache, (entry.node_id for entries in counts.values() for entry in entries)
+    )
+    lapsed = Lapsed()
+    for session_id, entries in counts.items():
+        present = {e.participant_id for e in entries if e.node_id in alive and e.count > 0}
+        stranded = {e.participant_id for e in entries if e.node_id not in alive}
+        gone = (online[session_id] & stranded) - present
+        if gone:
+            lapsed.offline[session_id] = gone
+        dead = [entry.field for entry in entries if entry.node_id not in alive]
+        if dead:
+            lapsed.dead_fields[session_id] = dead
+    return lapsed
+
+
+async def forget_fields(cache: redis.Redis, dead_fields: Mapping[str, list[bytes]]) -> None:
+    if not dead_fields:
+        return
+    async with cache.pipeline(transaction=False) as pipe:
+        for session_id, fields in dead_fields.items():
+            pipe.hdel(presence_key(session_id), *fields)
+        await pipe.execute()

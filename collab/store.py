@@ -18,6 +18,7 @@ from typing import Any
 import asyncpg
 import redis.asyncio as redis
 
+from collab.group_commit import GroupCommit
 from schema.keys import updates_stream
 
 
@@ -72,15 +73,16 @@ class DocumentStore:
     def __init__(self, pool: asyncpg.Pool, cache: redis.Redis) -> None:
         self.pool = pool
         self.cache = cache
+        self.appends = GroupCommit(cache)
 
     async def append(
         self, session_id: str, update: bytes, node: str, expires_at_ms: int
     ) -> StreamId:
-        key = updates_stream(session_id)
-        async with self.cache.pipeline(transaction=False) as pipe:
-            pipe.xadd(key, {"u": update, "n": node})
-            pipe.pexpireat(key, expires_at_ms)
-            raw_id, _ = await pipe.execute()
+        """Append to the session's stream (batched with every other room's appends, see
+        `collab.group_commit`); return the entry's id once Redis has it."""
+        raw_id = await self.appends.xadd(
+            updates_stream(session_id), {"u": update, "n": node}, expires_at_ms
+        )
         return StreamId.parse(raw_id)
 
     async def load(self, session_id: str) -> StoredDocument:

@@ -108,6 +108,11 @@ class Room:
         self.connections: dict[str, Connection] = {}
         self.json_clients: dict[str, JsonClient] = {}
         self.language = read_language(doc) or ""
+        # The document's language, re-read only after `meta` changed: reading the map after
+        # every update cost more than the rest of the language check.
+        self._doc_language = self.language
+        self._meta_changed = False
+        self._meta_subscription = meta_map(doc).observe(self._on_meta_change)
         self._mirror: PositionMirror | None = None
         self._flush_task: asyncio.Task[None] | None = None
         self._last_editor: str | None = None
@@ -233,7 +238,8 @@ class Room:
         inserted text is never larger than the update, so only updates that could cross the
         limit pay for an exact trial on a copy of the document.
         """
-        current = len(self.code.encode("utf-8"))
+        # pycrdt measures text in UTF-8 bytes and keeps the length: no copy of the text.
+        current = len(code_text(self.doc))
         if current + len(update) <= self.max_code_bytes:
             return
         trial = Doc()
@@ -371,8 +377,14 @@ class Room:
         if self.json_clients:
             self._schedule_json_flush()
 
+    def _on_meta_change(self, _event: object) -> None:
+        self._meta_changed = True
+
     def _check_language(self, before: str, *, exclude: str | None, announce: bool = True) -> None:
-        language = read_language(self.doc) or ""
+        if self._meta_changed:
+            self._meta_changed = False
+            self._doc_language = read_language(self.doc) or ""
+        language = self._doc_language
         if language == before:
             return
         self.language = language

@@ -182,3 +182,12 @@ def test_ascii_mirror_keeps_ids_and_lengths() -> None:
     assert mirror.get_state() == doc.get_state()
     assert str(mirror.get("code", type=Text)) == "x" * 7
     assert meta_map(doc)["language"] == mirror.get("meta", type=Map)["language"]
+
+
+def test_the_texts_length_is_its_utf8_size() -> None:
+    # The room's size check relies on it instead of copying the text out per update.
+    doc = load_doc(seed_update("A😀B é", "python"))
+    code_text(doc).insert(5, "中\u2028\r\n")
+    code = read_code(doc)
+    assert code == "A😀中\u2028\r\nB é"
+    assert len(code_text(doc)) == len(code.encode("utf-8"))

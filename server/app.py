@@ -19,20 +19,36 @@ from collab.rooms import RoomRegistry
 from collab.store import DocumentStore
 from runner.languages import detect_languages
 from server import sessions
+from server.access_tokens import load_signing_key
 from server.cache import connect_cache
 from server.clock import now_ms
 from server.config import Settings
 from server.database import create_pool, migrate
 from server.middleware import cors_middleware, error_middleware
+from server.passwords import Passwords
+from server.rate_limits import rate_limit_middleware
 from server.realtime import websockets
 from server.realtime.gateway import Gateway
 from server.realtime.socketio import attach_socketio
-from server.routes import docs, health, languages, participants
+from server.routes import activity as activity_routes
+from server.routes import auth, docs, evaluations, health, languages, participants, tokens
 from server.routes import runs as run_routes
 from server.routes import sessions as session_routes
+from server.routes import webhooks as webhook_routes
 from server.runs import RunManager, open_sandbox
-from server.state import GATEWAY, POOL, REDIS, REGISTRY, RUNS, SETTINGS, STARTED_AT
+from server.state import (
+    GATEWAY,
+    JWT_KEY,
+    PASSWORDS,
+    POOL,
+    REDIS,
+    REGISTRY,
+    RUNS,
+    SETTINGS,
+    STARTED_AT,
+)
 from server.sweep import sweep_expired_sessions
+from server.webhook_delivery import WebhookDelivery
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +94,7 @@ async def _collaboration(app: web.Application) -> AsyncIterator[None]:
     await registry.start()
     app[REGISTRY] = registry
     app[GATEWAY] = Gateway(pool, app[REDIS], registry)
+    app[GATEWAY].max_sockets_per_user = settings.max_sockets_per_user
     try:
         yield
     finally:
@@ -115,6 +132,15 @@ async def _close_rooms(app: web.Application) -> None:
         await app[REGISTRY].stop()
 
 
+async def _webhook_deliveries(app: web.Application) -> AsyncIterator[None]:
+    delivery = WebhookDelivery(app[POOL], app[SETTINGS])
+    await delivery.start()
+    try:
+        yield
+    finally:
+        await delivery.stop()
+
+
 async def _expiry_sweeps(app: web.Application) -> AsyncIterator[None]:
     async def sweep() -> None:
         try:
@@ -138,13 +164,20 @@ async def _expiry_sweeps(app: web.Application) -> AsyncIterator[None]:
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(
         client_max_size=settings.client_max_size,
-        middlewares=[cors_middleware, error_middleware],
+        middlewares=[cors_middleware, error_middleware, rate_limit_middleware],
     )
     app[SETTINGS] = settings
+    app[JWT_KEY] = load_signing_key(settings)
+    app[PASSWORDS] = Passwords(settings)
     app[STARTED_AT] = time.monotonic()
-    app.cleanup_ctx.extend([_backing_services, _collaboration, _code_runs, _expiry_sweeps])
+    app.cleanup_ctx.extend(
+        [_backing_services, _collaboration, _code_runs, _webhook_deliveries, _expiry_sweeps]
+    )
     app.on_shutdown.extend([_cancel_runs, _close_rooms])
-    for module in (session_routes, participants, run_routes, languages, health, docs, websockets):
+    for module in (
+        session_routes, participants, run_routes, evaluations, auth, tokens, webhook_routes,
+        activity_routes, languages, health, docs, websockets,
+    ):  # fmt: skip
         app.router.add_routes(module.routes)
     attach_socketio(app, settings)
     return app

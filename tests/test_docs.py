@@ -19,9 +19,12 @@ async def test_openapi_lists_every_api_route(client):
             continue
         if path.startswith(("/socket.io", "/yjs/", "/ws/")):
             continue  # the realtime doors, documented with their events in the README
-        path = path.replace("{session_id}", "{sessionId}").replace(
-            "{participant_id}", "{participantId}"
-        )
+        for name, documented_name in (
+            ("session_id", "sessionId"), ("participant_id", "participantId"),
+            ("evaluation_id", "evaluationId"), ("token_id", "tokenId"),
+            ("webhook_id", "webhookId"),
+        ):  # fmt: skip
+            path = path.replace("{" + name + "}", "{" + documented_name + "}")
         served.add((route.method, path))
     assert served == documented
 

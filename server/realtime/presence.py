@@ -64,3 +64,17 @@ async def socket_closed(
         return False
     await cache.hdel(key, field)
     return not await _elsewhere(cache, await cache.hgetall(key), participant_id, node_id)
+
+
+async def open_sockets(cache: redis.Redis, session_id: str, participant_id: str) -> int:
+    """How many sockets the participant has open on live nodes."""
+    counts = await cache.hgetall(presence_key(session_id))
+    per_node: dict[str, int] = {}
+    for field, count in counts.items():
+        participant, _, node = field.decode().partition("|")
+        if participant == participant_id and int(count) > 0:
+            per_node[node] = int(count)
+    if not per_node:
+        return 0
+    alive = await cache.mget([node_key(node) for node in per_node])
+    return sum(count for count, up in zip(per_node.values(), alive, strict=True) if up)

@@ -355,7 +355,8 @@ def _page_cursor(session: dict[str, Any]) -> str:
 
 def parse_page_cursor(cursor: str) -> tuple[int, str]:
     created_at, _, session_id = cursor.partition("_")
-    if not created_at.isdigit() or len(created_at) > 18 or len(session_id) != 8:
+    valid_id = len(session_id) == 8 and all(ch in "0123456789abcdef" for ch in session_id)
+    if not created_at.isdigit() or len(created_at) > 18 or not valid_id:
         raise ValueError(cursor)
     return int(created_at), session_id
 

@@ -128,7 +128,8 @@ async def test_listing_needs_an_account_or_api_token(client):
 
 
 async def test_anonymous_creation_can_be_switched_off(aiohttp_client, settings):
-    closed = await aiohttp_client(create_app(settings.model_copy(update={"allow_anonymous": False})))
+    closed_settings = settings.model_copy(update={"allow_anonymous": False})
+    closed = await aiohttp_client(create_app(closed_settings))
     response = await closed.post("/api/v1/sessions", json={"creator": user()})
     await expect_error(response, 401, "UNAUTHORIZED")
     account = await register(closed)

@@ -28,7 +28,7 @@ BATCH = 20
 _RESPONSE_KEPT = 1024
 _LEASE_MARGIN_MS = 30_000
 
-_CLAIM = """
+CLAIM_DUE = """
 UPDATE webhook_deliveries d
 SET next_attempt_at = $2, attempts = d.attempts + 1
 FROM webhooks w
@@ -86,7 +86,7 @@ class WebhookDelivery:
         """Claim and send one batch of due deliveries; returns how many were claimed."""
         now = now_ms()
         lease_ms = int(self.settings.webhook_timeout * 1000) + _LEASE_MARGIN_MS
-        claimed = await self.pool.fetch(_CLAIM, now, now + lease_ms, BATCH)
+        claimed = await self.pool.fetch(CLAIM_DUE, now, now + lease_ms, BATCH)
         await asyncio.gather(*(self._send(row) for row in claimed))
         return len(claimed)
 

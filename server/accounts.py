@@ -209,13 +209,13 @@ async def promote_to_admin(pool: asyncpg.Pool, login: str, now: int) -> bool:
 async def list_users(
     pool: asyncpg.Pool, limit: int, cursor: str | None
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """Every account, oldest first; the cursor is the last id of the previous page."""
+    """Every account, newest first; the cursor is the last id of the previous page."""
     after = uuid.UUID(cursor) if cursor is not None else None
     rows = await pool.fetch(
         f"SELECT {USER_COLUMNS} FROM users u JOIN organizations o ON o.id = u.organization_id"
-        " WHERE ($1::uuid IS NULL OR (u.created_at, u.id) >"
+        " WHERE ($1::uuid IS NULL OR (u.created_at, u.id) <"
         " (SELECT created_at, id FROM users WHERE id = $1))"
-        " ORDER BY u.created_at, u.id LIMIT $2",
+        " ORDER BY u.created_at DESC, u.id DESC LIMIT $2",
         after,
         limit + 1,
     )

@@ -8,12 +8,12 @@ STAMP := $(VENV)/.installed
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml scripts/system-deps.sh $(wildcard web/package-lock.json)
+$(STAMP): pyproject.toml scripts/system-deps.sh web/package-lock.json web/build.mjs $(wildcard web/src/*)
 	scripts/system-deps.sh
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
-	if [ -f web/package-lock.json ]; then cd web && npm ci --no-audit --no-fund --silent; fi
+	cd web && npm ci --no-audit --no-fund --silent && npm run --silent build
 	touch $(STAMP)
 
 run: install
@@ -28,6 +28,7 @@ bench: install
 	$(BIN)/python -m bench.sandbox
 	$(BIN)/python -m bench.runs
 	$(BIN)/python -m bench.collab --load all
+	$(BIN)/python -m bench.web
 
 lint: install
 	$(BIN)/ruff check .

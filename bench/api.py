@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import re
+import shutil
 import time
 import uuid
 
@@ -38,6 +40,34 @@ async def _run_clients(clients: int, seconds: float, one_request) -> tuple[list[
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(clients)))
     return latencies, errors, time.perf_counter() - started
+
+
+_WRK_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+async def wrk_read(base: str, path: str, token: str, seconds: float, clients: int) -> dict:
+    """The same read load from wrk (C, two threads): a Python client at ~3,000 requests/s
+    uses a whole core itself, and its own scheduling shows up in the tail it measures."""
+    process = await asyncio.create_subprocess_exec(
+        "wrk", "-t2", f"-c{clients}", f"-d{seconds:.0f}s", "--latency",
+        "-H", f"Authorization: Bearer {token}", base + path,
+        stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    output = (await process.communicate())[0].decode()
+    percentiles = {
+        int(match[1]): float(match[2]) * _WRK_UNITS[match[3]]
+        for match in re.finditer(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)$", output, re.MULTILINE)
+    }
+    requests = int(re.search(r"(\d+) requests in", output)[1])
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    return {
+        "name": "GET /sessions/{id} (wrk)",
+        "requests": requests,
+        "errors": int(non_2xx[1]) if non_2xx else 0,
+        "per_second": float(re.search(r"Requests/sec:\s+([\d.]+)", output)[1]),
+        "p50_ms": percentiles[50],
+        "p99_ms": percentiles[99],
+    }
 
 
 async def bench(seconds: float, clients: int) -> list[dict[str, object]]:
@@ -78,6 +108,10 @@ async def bench(seconds: float, clients: int) -> list[dict[str, object]]:
 
             await _run_clients(clients, 1.0, read)  # warm-up: pool connections, caches
             results = [summary("GET /sessions/{id}", *await _run_clients(clients, seconds, read))]
+            if shutil.which("wrk"):
+                results.append(await wrk_read(
+                    base, f"/api/v1/sessions/{session_id}", token, seconds, clients
+                ))  # fmt: skip
             results.append(
                 summary("create + join", *await _run_clients(clients, seconds, create_and_join))
             )

@@ -17,6 +17,7 @@ import contextlib
 import logging
 import secrets
 import time
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -404,24 +405,45 @@ class Room:
                 connection.deliver_yjs(message)
 
     def _broadcast_event(
-        self, name: str, data: dict[str, Any], *, exclude: str | None, json_only: bool = False
+        self,
+        name: str,
+        data: dict[str, Any],
+        *,
+        exclude: str | None,
+        json_only: bool = False,
+        roles: Collection[str] | None = None,
     ) -> None:
         for connection in self.connections.values():
-            if connection.id != exclude and not (json_only and connection.yjs):
-                connection.deliver_event(name, data)
+            if connection.id == exclude or (json_only and connection.yjs):
+                continue
+            if roles is not None and connection.identity.role not in roles:
+                continue
+            connection.deliver_event(name, data)
 
     # -- messages from other nodes ------------------------------------------------------------
 
     def apply_remote_awareness(self, update: bytes) -> None:
         self._broadcast_awareness(update, exclude=None)
 
-    def apply_remote_event(self, name: str, data: dict[str, Any], json_only: bool) -> None:
-        self._broadcast_event(name, data, exclude=None, json_only=json_only)
+    def apply_remote_event(
+        self,
+        name: str,
+        data: dict[str, Any],
+        json_only: bool,
+        roles: Collection[str] | None = None,
+    ) -> None:
+        self._broadcast_event(name, data, exclude=None, json_only=json_only, roles=roles)
 
-    def announce(self, name: str, data: dict[str, Any]) -> None:
-        """An event for every client of the session, on every node (joins and leaves)."""
-        self._broadcast_event(name, data, exclude=None)
-        self.hooks.publish(self, "event", {"name": name, "data": data, "json_only": False})
+    def announce(
+        self, name: str, data: dict[str, Any], *, roles: Collection[str] | None = None
+    ) -> None:
+        """An event for every client of the session, on every node (joins, leaves, runs), or
+        only for the clients whose participant has one of `roles` (interviewers' notes)."""
+        self._broadcast_event(name, data, exclude=None, roles=roles)
+        payload: dict[str, Any] = {"name": name, "data": data, "json_only": False}
+        if roles is not None:
+            payload["roles"] = sorted(roles)
+        self.hooks.publish(self, "event", payload)
 
     async def close(self, reason: str) -> None:
         for connection in list(self.connections.values()):

@@ -339,7 +339,9 @@ class RoomRegistry:
         if data["kind"] == "awareness":
             room.apply_remote_awareness(payload["update"])
         elif data["kind"] == "event":
-            room.apply_remote_event(payload["name"], payload["data"], payload["json_only"])
+            room.apply_remote_event(
+                payload["name"], payload["data"], payload["json_only"], payload.get("roles")
+            )
 
     async def publish_control(self, message: dict[str, Any]) -> None:
         await self.cache.publish(CONTROL_CHANNEL, json.dumps(message))

@@ -31,6 +31,7 @@ class ErrorCode(StrEnum):
     API_TOKEN_NOT_FOUND = "API_TOKEN_NOT_FOUND"
     WEBHOOK_NOT_FOUND = "WEBHOOK_NOT_FOUND"
     EVALUATION_NOT_FOUND = "EVALUATION_NOT_FOUND"
+    NOTE_NOT_FOUND = "NOTE_NOT_FOUND"
 
 
 STATUS_OF: dict[ErrorCode, int] = {
@@ -55,6 +56,7 @@ STATUS_OF: dict[ErrorCode, int] = {
     ErrorCode.API_TOKEN_NOT_FOUND: 404,
     ErrorCode.WEBHOOK_NOT_FOUND: 404,
     ErrorCode.EVALUATION_NOT_FOUND: 404,
+    ErrorCode.NOTE_NOT_FOUND: 404,
 }
 
 

@@ -19,6 +19,10 @@ declare -A wanted=(
     [/usr/bin/ruby]=ruby
     [/usr/bin/go]=golang-go
     [/usr/bin/rustc]=rustc
+    # Debian's browser for the web UI tests (Playwright drives it; no browser downloads).
+    [/usr/bin/chromium]=chromium
+    # A load generator in C for `make bench` (bench/api.py), so the client is not the bottleneck.
+    [/usr/bin/wrk]=wrk
 )
 
 missing=()

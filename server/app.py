@@ -31,7 +31,17 @@ from server.realtime import websockets
 from server.realtime.gateway import Gateway
 from server.realtime.socketio import attach_socketio
 from server.routes import activity as activity_routes
-from server.routes import auth, docs, evaluations, health, languages, participants, tokens
+from server.routes import (
+    auth,
+    docs,
+    evaluations,
+    health,
+    languages,
+    notes,
+    pages,
+    participants,
+    tokens,
+)
 from server.routes import runs as run_routes
 from server.routes import sessions as session_routes
 from server.routes import webhooks as webhook_routes
@@ -175,8 +185,8 @@ def create_app(settings: Settings) -> web.Application:
     )
     app.on_shutdown.extend([_cancel_runs, _close_rooms])
     for module in (
-        session_routes, participants, run_routes, evaluations, auth, tokens, webhook_routes,
-        activity_routes, languages, health, docs, websockets,
+        session_routes, participants, run_routes, notes, evaluations, auth, tokens,
+        webhook_routes, activity_routes, languages, health, docs, websockets, pages,
     ):  # fmt: skip
         app.router.add_routes(module.routes)
     attach_socketio(app, settings)

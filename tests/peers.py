@@ -43,6 +43,11 @@ class Peer:
         self._emit_lock = asyncio.Lock()
         for name in SERVER_EVENTS:
             self.sio.on(name, self._recorder(name))
+        # Every other event too, so a test can assert what a client never received.
+        self.sio.on("*", self._record_any)
+
+    async def _record_any(self, name: str, data: Any = None) -> None:
+        self.events[name].append(data)
 
     def _recorder(self, name: str) -> Callable[[Any], Any]:
         async def record(data: Any = None) -> None:

@@ -33,3 +33,19 @@ async def test_other_origins_get_no_cors_headers(client):
         headers={"Origin": "http://evil.test", "Access-Control-Request-Method": "POST"},
     )
     assert "Access-Control-Allow-Origin" not in preflight.headers
+
+
+async def socketio_handshake(client, origin: str | None) -> int:
+    headers = {"Origin": origin} if origin else {}
+    response = await client.get("/socket.io/?EIO=4&transport=polling", headers=headers)
+    return response.status
+
+
+async def test_socketio_accepts_its_own_pages_configured_origins_and_non_browsers(client):
+    own = f"http://{client.host}:{client.port}"
+    assert await socketio_handshake(client, own) == 200
+    assert await socketio_handshake(client, "http://app.test") == 200
+    assert await socketio_handshake(client, "http://duet.test") == 200  # DUET_PUBLIC_URL
+    assert await socketio_handshake(client, None) == 200
+    assert await socketio_handshake(client, "http://evil.test") == 400
+    assert await socketio_handshake(client, f"https://{client.host}:{client.port}") == 400

@@ -10,6 +10,7 @@ node emits only to its own sockets, one sid at a time, through the connection's 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import socketio
@@ -69,11 +70,29 @@ def max_message_bytes(settings: Settings) -> int:
     return settings.max_code_bytes * 4 + 1_048_576
 
 
+def origin_check(settings: Settings) -> Callable[[str | None, dict[str, Any]], bool]:
+    """Browsers may connect from this server's own pages (the web app), from
+    `DUET_PUBLIC_URL`, and from `DUET_CORS_ORIGINS`; clients that send no Origin (servers,
+    scripts) are not browsers and are not asked."""
+    configured = set(settings.cors_origins)
+    public = settings.public_url.rstrip("/") if settings.public_url else None
+
+    def allowed(origin: str | None, environ: dict[str, Any]) -> bool:
+        if origin is None or "*" in configured or origin in configured or origin == public:
+            return True
+        # Behind a TLS-terminating proxy the page's origin is the forwarded one.
+        scheme = environ.get("HTTP_X_FORWARDED_PROTO", environ.get("wsgi.url_scheme", "http"))
+        host = environ.get("HTTP_X_FORWARDED_HOST", environ.get("HTTP_HOST", ""))
+        return origin == f"{scheme.split(',')[0].strip()}://{host.split(',')[0].strip()}"
+
+    return allowed
+
+
 def attach_socketio(app: web.Application, settings: Settings) -> socketio.AsyncServer:
     server = socketio.AsyncServer(
         async_mode="aiohttp",
         max_http_buffer_size=max_message_bytes(settings),
-        cors_allowed_origins=settings.cors_origins or [],
+        cors_allowed_origins=origin_check(settings),
         logger=False,
         engineio_logger=False,
     )

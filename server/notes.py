@@ -1,0 +1,97 @@
+"""Interviewers' private notes: storage in Postgres and the interviewer-only room events.
+
+Notes are a timestamped log per session. Every interviewer of the session reads all of them;
+only a note's author edits or deletes it. Candidates never see them: the routes refuse
+candidate tokens, and the events go only to interviewer connections (`Room.announce` with
+`roles`), on every node.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from collab.room import Room
+from schema.errors import ApiError, ErrorCode
+
+INTERVIEWERS = frozenset({"interviewer"})
+
+_COLUMNS = "id, session_id, author_id, author_name, body, created_at, updated_at"
+
+
+def note_from_row(row: asyncpg.Record) -> dict[str, Any]:
+    return {
+        "id": str(row["id"]),
+        "sessionId": row["session_id"],
+        "authorId": str(row["author_id"]),
+        "authorName": row["author_name"],
+        "body": row["body"],
+        "createdAt": row["created_at"],
+        "updatedAt": row["updated_at"],
+    }
+
+
+async def list_notes(pool: asyncpg.Pool, session_id: str) -> list[dict[str, Any]]:
+    rows = await pool.fetch(
+        f"SELECT {_COLUMNS} FROM notes WHERE session_id = $1 ORDER BY seq", session_id
+    )
+    return [note_from_row(row) for row in rows]
+
+
+async def add_note(
+    pool: asyncpg.Pool, session_id: str, author_id: UUID, body: str, now: int
+) -> dict[str, Any]:
+    # The author's current name, copied: the note keeps it after the author is removed.
+    row = await pool.fetchrow(
+        f"""
+        INSERT INTO notes (id, session_id, author_id, author_name, body, created_at, updated_at)
+        SELECT $1, p.session_id, $3, p.name, $4, $5, $5
+        FROM participants p WHERE p.session_id = $2::varchar AND p.id = $3
+        RETURNING {_COLUMNS}
+        """,
+        uuid.uuid4(), session_id, author_id, body, now,
+    )  # fmt: skip
+    if row is None:
+        raise ApiError(ErrorCode.PARTICIPANT_NOT_FOUND, "Your participant no longer exists")
+    return note_from_row(row)
+
+
+async def _own_note(
+    connection: asyncpg.Connection, session_id: str, note_id: UUID, author_id: UUID
+) -> None:
+    author = await connection.fetchval(
+        "SELECT author_id FROM notes WHERE session_id = $1 AND id = $2 FOR UPDATE",
+        session_id, note_id,
+    )  # fmt: skip
+    if author is None:
+        raise ApiError(ErrorCode.NOTE_NOT_FOUND, "Note not found")
+    if author != author_id:
+        raise ApiError(ErrorCode.FORBIDDEN, "Only a note's author may change or delete it")
+
+
+async def edit_note(
+    pool: asyncpg.Pool, session_id: str, note_id: UUID, author_id: UUID, body: str, now: int
+) -> dict[str, Any]:
+    async with pool.acquire() as connection, connection.transaction():
+        await _own_note(connection, session_id, note_id, author_id)
+        row = await connection.fetchrow(
+            f"UPDATE notes SET body = $3, updated_at = $4 WHERE session_id = $1 AND id = $2 "
+            f"RETURNING {_COLUMNS}",
+            session_id, note_id, body, now,
+        )  # fmt: skip
+    return note_from_row(row)
+
+
+async def delete_note(pool: asyncpg.Pool, session_id: str, note_id: UUID, author_id: UUID) -> None:
+    async with pool.acquire() as connection, connection.transaction():
+        await _own_note(connection, session_id, note_id, author_id)
+        await connection.execute(
+            "DELETE FROM notes WHERE session_id = $1 AND id = $2", session_id, note_id
+        )
+
+
+def announce_to_interviewers(room: Room, name: str, data: dict[str, Any]) -> None:
+    room.announce(name, data, roles=INTERVIEWERS)

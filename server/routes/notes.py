@@ -1,0 +1,93 @@
+"""`/api/v1/sessions/{id}/notes`: interviewers' private notes (candidates get 403)."""
+
+from __future__ import annotations
+
+import uuid
+
+from aiohttp import web
+
+from schema.errors import invalid
+from schema.models import NoteRequest
+from server import notes
+from server.access import READ, WRITE, Caller, require_interviewer, session_caller
+from server.clock import now_ms
+from server.requests import read_json, session_id_param
+from server.responses import envelope
+from server.state import POOL, REGISTRY
+
+routes = web.RouteTableDef()
+
+_NOTES = "/api/v1/sessions/{session_id}/notes"
+
+
+def note_id_param(request: web.Request) -> uuid.UUID:
+    try:
+        return uuid.UUID(request.match_info["noteId"])
+    except ValueError:
+        raise invalid("noteId must be a UUID") from None
+
+
+async def _interviewer(request: web.Request, session_id: str) -> Caller:
+    # An owning account's access token counts as an interviewer, as everywhere.
+    scope = READ if request.method == "GET" else WRITE
+    caller = await session_caller(request, session_id, now_ms(), scope=scope)
+    require_interviewer(caller, "read or write notes")
+    assert caller.participant_id is not None
+    return caller
+
+
+async def _announce(request: web.Request, session_id: str, name: str, data: dict) -> None:
+    expires_at = await request.app[POOL].fetchval(
+        "SELECT expires_at FROM sessions WHERE id = $1", session_id
+    )
+    if expires_at is None:
+        return
+    room = await request.app[REGISTRY].open(session_id, expires_at)
+    notes.announce_to_interviewers(room, name, data)
+
+
+@routes.get(_NOTES)
+async def list_notes(request: web.Request) -> web.Response:
+    session_id = session_id_param(request)
+    await _interviewer(request, session_id)
+    return envelope(await notes.list_notes(request.app[POOL], session_id))
+
+
+@routes.post(_NOTES)
+async def add_note(request: web.Request) -> web.Response:
+    session_id = session_id_param(request)
+    caller = await _interviewer(request, session_id)
+    body = await read_json(request, NoteRequest)
+    assert caller.participant_id is not None
+    note = await notes.add_note(
+        request.app[POOL], session_id, caller.participant_id, body.body, now_ms()
+    )
+    await _announce(request, session_id, "note_added", note)
+    return envelope(note, status=201)
+
+
+@routes.patch(_NOTES + "/{noteId}")
+async def edit_note(request: web.Request) -> web.Response:
+    session_id = session_id_param(request)
+    note_id = note_id_param(request)
+    caller = await _interviewer(request, session_id)
+    body = await read_json(request, NoteRequest)
+    assert caller.participant_id is not None
+    note = await notes.edit_note(
+        request.app[POOL], session_id, note_id, caller.participant_id, body.body, now_ms()
+    )
+    await _announce(request, session_id, "note_updated", note)
+    return envelope(note)
+
+
+@routes.delete(_NOTES + "/{noteId}")
+async def delete_note(request: web.Request) -> web.Response:
+    session_id = session_id_param(request)
+    note_id = note_id_param(request)
+    caller = await _interviewer(request, session_id)
+    assert caller.participant_id is not None
+    await notes.delete_note(request.app[POOL], session_id, note_id, caller.participant_id)
+    await _announce(
+        request, session_id, "note_deleted", {"id": str(note_id), "sessionId": session_id}
+    )
+    return web.Response(status=204)

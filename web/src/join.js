@@ -1,0 +1,83 @@
+// `/s/{id}`: back into the room with the token this browser keeps, or join with the link's
+// invite after asking for a name. Anything wrong with the link is a page that says what.
+import { api } from './api.js'
+import { h, clear } from './dom.js'
+import { forgetSeat, newUser, rememberName, rememberedName, saveSeat, savedSeat } from './identity.js'
+import { renderRoom } from './room.js'
+
+const REASONS = {
+  SESSION_NOT_FOUND: ['Interview not found', 'This interview does not exist, or it was deleted.'],
+  SESSION_EXPIRED: ['Interview expired', 'This interview has ended: sessions last 24 hours.'],
+  UNAUTHORIZED: ['Link not valid', 'This invite link is not valid any more. Ask the interviewer for a new one.'],
+  FORBIDDEN: ['Link not valid', 'This link belongs to another interview.'],
+  NO_INVITE: ['Invite needed', 'This link has no invite in it. Ask the interviewer for the full link.'],
+  REMOVED: ['You left the interview', 'You were removed from this interview, or your seat was revoked.'],
+  NETWORK: ['Cannot reach Duet', 'The server cannot be reached. Check your connection and reload.']
+}
+
+export function renderProblem (root, code, detail) {
+  const [title, text] = REASONS[code] || ['Something went wrong', detail || 'Please reload the page.']
+  document.title = `Duet — ${title}`
+  clear(root).append(h('main.home', {},
+    h('div.brand', {}, h('a.logo', { href: '/' }, 'Duet')),
+    h('section.card.problem', { 'data-code': code },
+      h('h1', {}, title), h('p', {}, text),
+      h('a.button', { href: '/' }, 'Start a new interview'))))
+}
+
+export async function renderSession (root, sessionId, invite) {
+  const seat = savedSeat(sessionId)
+  if (seat && (!invite || seat.invite === invite || seat.role === 'interviewer')) {
+    return enter(root, sessionId, seat, invite)
+  }
+  if (!invite) return renderProblem(root, 'NO_INVITE')
+  return askName(root, sessionId, invite)
+}
+
+async function enter (root, sessionId, seat, invite) {
+  try {
+    const { data } = await api('GET', `/sessions/${sessionId}`, { token: seat.token })
+    history.replaceState(null, '', `/s/${sessionId}`)
+    return renderRoom(root, data, seat)
+  } catch (error) {
+    if (error.code === 'UNAUTHORIZED' || error.code === 'FORBIDDEN') {
+      forgetSeat(sessionId)
+      if (invite) return askName(root, sessionId, invite)
+      return renderProblem(root, 'REMOVED')
+    }
+    return renderProblem(root, error.code, error.message)
+  }
+}
+
+function askName (root, sessionId, invite) {
+  document.title = 'Duet — join the interview'
+  const status = h('p.error', { role: 'alert' })
+  const name = h('input', { name: 'name', required: true, maxlength: '100', value: rememberedName(), placeholder: 'Your name', autocomplete: 'name' })
+  const submit = h('button', { type: 'submit' }, 'Join')
+  clear(root).append(h('main.home', {},
+    h('div.brand', {}, h('span.logo', {}, 'Duet')),
+    h('form.card', {
+      onsubmit: async (event) => {
+        event.preventDefault()
+        submit.disabled = true
+        status.textContent = ''
+        const user = newUser(name.value.trim())
+        rememberName(user.name)
+        try {
+          const joined = await api('POST', `/sessions/${sessionId}/join`, { token: invite, body: { user } })
+          const me = joined.data.participants.find((p) => p.id === user.id)
+          const seat = { token: joined.token, user, role: me ? me.role : 'candidate', invite }
+          saveSeat(sessionId, seat)
+          history.replaceState(null, '', `/s/${sessionId}`)
+          renderRoom(root, joined.data, seat)
+        } catch (error) {
+          if (['SESSION_NOT_FOUND', 'SESSION_EXPIRED', 'UNAUTHORIZED', 'FORBIDDEN'].includes(error.code)) {
+            return renderProblem(root, error.code)
+          }
+          status.textContent = error.message
+          submit.disabled = false
+        }
+      }
+    }, h('h1', {}, 'Join the interview'), h('label', {}, 'Your name', name), submit, status)))
+  name.focus()
+}

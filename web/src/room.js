@@ -1,0 +1,180 @@
+// The room: the editor on the shared document, people, language, runs, and (interviewers
+// only) private notes. One Socket.IO connection carries the Yjs sync and every room event.
+import * as Y from 'yjs'
+import { io } from 'socket.io-client'
+import { api } from './api.js'
+import { h, clear, formatLeft } from './dom.js'
+import { createEditor } from './editor.js'
+import { languageOptions, shareLinks } from './home.js'
+import { renderProblem } from './join.js'
+import { NotesPanel } from './notes.js'
+import { People } from './people.js'
+import { SocketIOProvider } from './provider.js'
+import { RunPanel } from './runs.js'
+import { label } from './templates.js'
+
+// Refusals that no reconnect can fix: show the page that explains, stop retrying.
+const FATAL = new Set(['SESSION_NOT_FOUND', 'SESSION_EXPIRED', 'UNAUTHORIZED', 'FORBIDDEN'])
+
+export async function renderRoom (root, session, seat) {
+  document.title = `Duet — ${session.title || 'interview'}`
+  const me = session.participants.find((p) => p.id === seat.user.id)
+  const role = me ? me.role : seat.role
+  const isInterviewer = role === 'interviewer'
+
+  const doc = new Y.Doc()
+  const ytext = doc.getText('code')
+  const meta = doc.getMap('meta')
+  const socket = io({
+    auth: { token: seat.token },
+    transports: ['websocket', 'polling'],
+    reconnectionDelay: 300,
+    reconnectionDelayMax: 2000
+  })
+  const provider = new SocketIOProvider(socket, doc)
+  provider.awareness.setLocalStateField('user', {
+    name: seat.user.name, color: seat.user.color, colorLight: seat.user.color + '33'
+  })
+
+  const people = new People(session.participants, seat.user.id)
+  const languageOf = () => meta.get('language') || session.language
+  const runs = new RunPanel({
+    sessionId: session.id, token: seat.token, people, getLanguage: languageOf, getCode: () => ytext.toString()
+  })
+  const notes = isInterviewer ? new NotesPanel({ sessionId: session.id, token: seat.token, myId: seat.user.id }) : null
+
+  // -- header ------------------------------------------------------------------------------
+  const status = h('span.status', { 'data-state': 'connecting' }, 'Connecting…')
+  const timeLeft = h('span.time-left.muted')
+  const picker = h('select.language', { 'aria-label': 'Language' })
+  const available = await languageOptions()
+  const fillPicker = (current) => {
+    const names = available.map((item) => item.name)
+    if (current && !names.includes(current)) names.push(current)
+    clear(picker).append(...names.map((name) => h('option', { value: name, selected: name === current }, label(name))))
+  }
+  fillPicker(session.language)
+  picker.addEventListener('change', () => {
+    doc.transact(() => meta.set('language', picker.value))
+  })
+  let sharePopover = null
+  const shareButton = isInterviewer && seat.invites
+    ? h('button.secondary', {
+      type: 'button',
+      onclick: () => {
+        if (sharePopover) { sharePopover.remove(); sharePopover = null; return }
+        sharePopover = h('div.popover', {}, shareLinks(seat.invites))
+        shareButton.after(sharePopover)
+      }
+    }, 'Invite')
+    : null
+  const header = h('header.topbar', {},
+    h('a.logo', { href: '/', title: 'New interview' }, 'Duet'),
+    h('span.title', {}, session.title || 'Interview'),
+    picker, status, timeLeft, shareButton)
+
+  // -- side panel with tabs ------------------------------------------------------------------
+  const tabs = [['Console', runs.element], ['History', runs.historyElement]]
+  if (notes) tabs.push(['Notes', notes.element])
+  const tabBar = h('nav.tabs', { role: 'tablist' })
+  const tabBody = h('div.tab-body')
+  const select = (index) => {
+    tabBar.querySelectorAll('button').forEach((button, i) => button.setAttribute('aria-selected', String(i === index)))
+    clear(tabBody).append(tabs[index][1])
+  }
+  tabs.forEach(([name], index) => tabBar.append(h('button.tab', {
+    type: 'button', role: 'tab', 'data-tab': name.toLowerCase(), onclick: () => select(index)
+  }, name)))
+  select(0)
+
+  const editorHost = h('div.editor', { 'aria-label': 'Code editor' })
+  const banner = h('div.banner', { hidden: true, role: 'status' })
+  clear(root).append(h('div.room', { 'data-role': role },
+    header, banner,
+    h('main.workspace', {},
+      editorHost,
+      h('aside.side', {}, people.element, tabBar, tabBody))))
+
+  const editor = createEditor(editorHost, {
+    ytext, awareness: provider.awareness, language: session.language, onRun: () => runs.run()
+  })
+
+  // -- document and awareness ------------------------------------------------------------------
+  meta.observe(() => {
+    const language = languageOf()
+    fillPicker(language)
+    editor.setLanguage(language)
+    runs.runButton.textContent = language === 'html' ? 'Preview' : 'Run'
+  })
+  runs.runButton.textContent = session.language === 'html' ? 'Preview' : 'Run'
+  provider.awareness.on('change', () => {
+    const present = new Set([...provider.awareness.getStates().values()].map((state) => state.id).filter(Boolean))
+    for (const id of present) people.setOnline(id, true)
+  })
+
+  // -- connection state --------------------------------------------------------------------------
+  const setStatus = (state, text) => {
+    status.dataset.state = state
+    status.textContent = text
+  }
+  const fatal = (code, message) => {
+    socket.disconnect()
+    renderProblem(root, code === 'UNAUTHORIZED' ? 'REMOVED' : code, message)
+  }
+  socket.on('connect', () => setStatus('live', 'Live'))
+  socket.on('disconnect', async (reason) => {
+    setStatus('reconnecting', 'Reconnecting…')
+    if (reason === 'io server disconnect') {
+      // The server closed this socket on purpose: the session may be gone, or we were
+      // removed. Ask; otherwise come back.
+      try {
+        await api('GET', `/sessions/${session.id}`, { token: seat.token })
+        setTimeout(() => socket.connect(), 500)
+      } catch (error) {
+        if (FATAL.has(error.code)) fatal(error.code, error.message)
+        else setTimeout(() => socket.connect(), 2000)
+      }
+    }
+  })
+  socket.on('connect_error', (error) => {
+    const code = error.data && error.data.code
+    if (FATAL.has(code)) return fatal(code, error.message)
+    setStatus('reconnecting', 'Reconnecting…')
+    if (!socket.active) setTimeout(() => socket.connect(), 2000)
+  })
+  provider.onSynced = () => setStatus('live', 'Live')
+
+  // -- room events ---------------------------------------------------------------------------------
+  socket.on('user_join', ({ user }) => people.joined(user))
+  socket.on('user_leave', ({ userId }) => people.left(userId))
+  socket.on('run_started', (event) => runs.started(event))
+  socket.on('run_output', (event) => runs.appendOutput(event))
+  socket.on('run_finished', (event) => runs.finished(event))
+  socket.on('error', (event) => {
+    if (event && event.message) runs.showError(event.message)
+  })
+  if (notes) {
+    socket.on('note_added', (note) => notes.upsert(note))
+    socket.on('note_updated', (note) => notes.upsert(note))
+    socket.on('note_deleted', ({ id }) => notes.removed(id))
+    notes.load()
+  }
+  runs.loadHistory()
+
+  // -- time left ---------------------------------------------------------------------------------
+  const tick = () => {
+    const left = session.expiresAt - Date.now()
+    timeLeft.textContent = formatLeft(left)
+    if (left <= 0) {
+      banner.hidden = false
+      banner.textContent = 'This interview has expired.'
+      clearInterval(timer)
+    }
+  }
+  const timer = setInterval(tick, 1000)
+  tick()
+
+  // A handle for debugging from the console (and for the browser tests).
+  window.duet = { socket, doc, provider, editor, session, seat }
+  editor.view.focus()
+}

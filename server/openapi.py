@@ -39,9 +39,13 @@ _SESSION = "/api/v1/sessions/{sessionId}"
 
 OPERATIONS: tuple[Operation, ...] = (
     Operation("post", "/api/v1/sessions", "Create an interview session",
-              models.CreatedSessionEnvelope, 201, models.CreateSessionRequest, auth=None,
-              errors=(ErrorCode.INVALID_REQUEST, *_BODY_ERRORS),
-              description="Returns the creator's participant token and one invite per role."),
+              models.CreatedSessionEnvelope, 201, models.CreateSessionRequest,
+              auth="none (anonymous, unless DUET_ALLOW_ANONYMOUS=false), or an access token, "
+              "or an API token with sessions:write",
+              errors=(ErrorCode.INVALID_REQUEST, ErrorCode.UNAUTHORIZED, ErrorCode.FORBIDDEN,
+                      ErrorCode.IDEMPOTENCY_CONFLICT, ErrorCode.RATE_LIMITED, *_BODY_ERRORS),
+              description="Returns the creator's participant token and one invite per role. "
+              "With an account or API token, an Idempotency-Key header makes retries safe."),
     Operation("get", _SESSION, "Get a session", models.SessionEnvelope,
               errors=_SESSION_ERRORS),
     Operation("patch", _SESSION, "Update code, language or title", models.SessionEnvelope,

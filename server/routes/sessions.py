@@ -33,7 +33,7 @@ from server.languages import check_language
 from server.principals import Principal, optional_principal, require_principal
 from server.rate_limits import client_ip
 from server.redis_keys import delete_session_keys
-from server.requests import check_size, read_json, session_id_param
+from server.requests import check_size, read_json, request_token, session_id_param
 from server.responses import envelope
 from server.state import JWT_KEY, POOL, REDIS, REGISTRY, SETTINGS
 
@@ -84,6 +84,12 @@ def _principal_key(principal: Principal) -> str:
 async def create_session(request: web.Request) -> web.Response:
     settings, pool = request.app[SETTINGS], request.app[POOL]
     principal = await optional_principal(request)
+    if principal is None and request_token(request) is not None:
+        raise ApiError(
+            ErrorCode.UNAUTHORIZED,
+            "Sessions are created with an access token or an API token, or with no "
+            "Authorization header at all; participant and invite tokens open one session",
+        )
     if principal is None and not settings.allow_anonymous:
         raise ApiError(
             ErrorCode.UNAUTHORIZED,

@@ -6,11 +6,12 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 
-from server.principals import Principal
+if TYPE_CHECKING:
+    from server.principals import Principal
 
 
 @dataclass(frozen=True)
@@ -42,10 +43,11 @@ async def record(
     details: dict[str, Any] | None = None,
 ) -> None:
     """`organization_id` is the organization the change belongs to (a session's), which
-    may differ from the actor's own (a candidate has none)."""
+    may differ from the actor's own (a candidate has none); unset, it is the session's."""
     await connection.execute(
         "INSERT INTO activity (organization_id, actor_type, actor_id, action, session_id, ip,"
-        " details, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8)",
+        " details, created_at) VALUES (coalesce($1, (SELECT organization_id FROM sessions"
+        " WHERE id = $5)), $2, $3, $4, $5, $6, $7::jsonb, $8)",
         organization_id or actor.organization_id,
         actor.type,
         actor.id,

@@ -47,7 +47,8 @@ from runner.sandbox import Sandbox, StreamName, check_bubblewrap, create_local_s
 from schema.errors import ApiError, ErrorCode, invalid
 from schema.keys import session_key
 from schema.models import CancelRunEvent, RunRequest
-from server import webhooks
+from server import activity, webhooks
+from server.activity import Actor
 from server.clock import now_ms
 from server.config import Settings
 from server.languages import check_language
@@ -499,7 +500,12 @@ class RunManager:
             payload = json.dumps(data if data is not None else {})
             if event == "run":
                 request = RunRequest.model_validate_json(payload)
-                await self.start(room, identity.participant_id, request)
+                run = await self.start(room, identity.participant_id, request)
+                actor = Actor("participant", identity.participant_id, None, None)
+                await activity.record(
+                    self.pool, actor, "run_started", now_ms(), session_id=identity.session_id,
+                    details={"runId": run["id"]},
+                )  # fmt: skip
             else:
                 cancel = CancelRunEvent.model_validate_json(payload)
                 run_id = str(cancel.run_id) if cancel.run_id is not None else None

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,3 +75,13 @@ async def refused_connect(client: TestClient, token: str) -> str:
         return reasons[0]["data"]["code"]
     await sio.disconnect()
     raise AssertionError("the connection was admitted")
+
+
+async def until(probe: Callable[[], Awaitable[Any]], what: str) -> Any:
+    """Poll an async probe until it answers something truthy; return that."""
+    for _ in range(1000):
+        found = await probe()
+        if found:
+            return found
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"never saw {what}")

@@ -11,8 +11,10 @@ import uuid
 
 import pytest
 
-from tests.accounts_helpers import PASSWORD, api_token, owned_session, register
+from server.app import create_app
+from tests.accounts_helpers import PASSWORD, api_token, owned_session, register, until
 from tests.conftest import bearer, create_room, expect_error, join, user
+from tests.peers import JsonPeer
 
 
 async def promote(backing, login: str) -> subprocess.CompletedProcess:
@@ -158,3 +160,21 @@ async def test_promote_treats_odd_names_as_names(backing, db, login):
     result = await promote(backing, login)
     assert result.returncode == 1
     assert await db.fetchval(admins) == before
+
+
+async def test_a_run_started_over_the_socket_is_recorded(aiohttp_client, settings):
+    client = await aiohttp_client(create_app(settings))
+    account = await register(client)
+    body = await owned_session(client, account.access, creator=user("Ivy"), language="python")
+    peer = JsonPeer()
+    await peer.connect(str(client.make_url("/")), body["token"])
+    await peer.emit("run", {"code": "print(1)"})
+
+    async def run_recorded() -> dict | None:
+        entries = await activity_of(client, account.access)
+        return next((e for e in entries if e["action"] == "run_started"), None)
+
+    entry = await until(run_recorded, "run_started in the log")
+    assert entry["actorType"] == "participant" and entry["sessionId"] == body["data"]["id"]
+    assert entry["organizationId"] == account.organization_id
+    await peer.disconnect()

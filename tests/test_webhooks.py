@@ -4,13 +4,12 @@ with the `standardwebhooks` package and with an independent HMAC here), retries 
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import hmac
 import json
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +22,7 @@ from server.clock import now_ms
 from server.state import POOL, REDIS
 from server.sweep import sweep_expired_sessions
 from server.webhook_delivery import CLAIM_DUE, WebhookDelivery
-from tests.accounts_helpers import api_token, owned_session, register
+from tests.accounts_helpers import api_token, owned_session, register, until
 from tests.conftest import bearer, create_room, expect_error, user
 from tests.peers import eventually
 
@@ -75,16 +74,6 @@ async def add_webhook(client, credential: str, url: str, events=None) -> tuple[s
     assert response.status == 201, await response.text()
     body = await response.json()
     return body["data"]["id"], body["secret"]
-
-
-async def until(probe: Callable[[], Awaitable[Any]], what: str) -> Any:
-    """Poll an async probe until it answers something truthy; return that."""
-    for _ in range(1000):
-        found = await probe()
-        if found:
-            return found
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"never saw {what}")
 
 
 async def delivery_when(client, account, webhook_id: str, done: Callable[[dict], bool]):

@@ -12,15 +12,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import logging
+import socket
 import time
 
 import aiohttp
 import asyncpg
+from aiohttp.abc import AbstractResolver, ResolveResult
 
+from schema.errors import ApiError
 from server.clock import now_ms
 from server.config import Settings
 from server.webhook_signing import headers
+from server.webhooks import check_url
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +47,27 @@ RETURNING d.id, d.payload, d.attempts, d.created_at, w.url, w.secret
 """
 
 
+class PublicAddressResolver(AbstractResolver):
+    """Resolves names to public addresses only. The URL was checked when registered, but a
+    name may later resolve to a private address (DNS rebinding): filtering here, where the
+    connection gets its addresses, keeps webhooks from reaching the server's own network."""
+
+    def __init__(self) -> None:
+        self._resolver = aiohttp.ThreadedResolver()
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        found = await self._resolver.resolve(host, port, family)
+        public = [entry for entry in found if ipaddress.ip_address(entry["host"]).is_global]
+        if not public:
+            raise OSError(f"{host} resolves to no public address")
+        return public
+
+    async def close(self) -> None:
+        await self._resolver.close()
+
+
 def retry_delay_ms(settings: Settings, attempts: int) -> int:
     """After the n-th failed attempt: base, 2·base, 4·base, … capped at the max delay."""
     delay = settings.webhook_retry_base * 2 ** min(attempts - 1, 30)
@@ -56,11 +82,21 @@ class WebhookDelivery:
         self._http: aiohttp.ClientSession | None = None
 
     async def start(self) -> None:
+        await self.open()
+        self._task = asyncio.get_running_loop().create_task(self._loop(), name="duet-webhooks")
+
+    async def open(self) -> None:
+        """The HTTP client alone, for sending rounds by hand (`deliver_due`)."""
+        connector = (
+            aiohttp.TCPConnector()
+            if self.settings.webhook_allow_private
+            else aiohttp.TCPConnector(resolver=PublicAddressResolver())
+        )
         self._http = aiohttp.ClientSession(
+            connector=connector,
             timeout=aiohttp.ClientTimeout(total=self.settings.webhook_timeout),
             headers={"User-Agent": "Duet-Webhooks/1"},
         )
-        self._task = asyncio.get_running_loop().create_task(self._loop(), name="duet-webhooks")
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -99,6 +135,8 @@ class WebhookDelivery:
         error: str | None = None
         response_text: str | None = None
         try:
+            # IP literals never reach the resolver: check them here.
+            check_url(row["url"], allow_private=self.settings.webhook_allow_private)
             async with self._http.post(
                 row["url"],
                 data=body,
@@ -108,6 +146,8 @@ class WebhookDelivery:
                 status_code = response.status
                 raw = await response.content.read(_RESPONSE_KEPT)
                 response_text = raw.decode("utf-8", "replace").replace("\x00", "\ufffd")
+        except ApiError as refused:
+            error = f"refused: {refused.message}"
         except (aiohttp.ClientError, TimeoutError, OSError, ValueError) as failure:
             error = f"{type(failure).__name__}: {failure}"[:500]
         duration_ms = int((time.monotonic() - started) * 1000)

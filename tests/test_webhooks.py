@@ -21,7 +21,7 @@ from server.app import create_app
 from server.clock import now_ms
 from server.state import POOL, REDIS
 from server.sweep import sweep_expired_sessions
-from server.webhook_delivery import CLAIM_DUE, WebhookDelivery
+from server.webhook_delivery import CLAIM_DUE, PublicAddressResolver, WebhookDelivery
 from tests.accounts_helpers import api_token, owned_session, register, until
 from tests.conftest import bearer, create_room, expect_error, user
 from tests.peers import eventually
@@ -259,7 +259,7 @@ async def test_a_claim_left_by_a_dead_worker_is_sent_again(
     dead = await db.fetch(CLAIM_DUE, now_ms(), now_ms() + 40_000, 10)
     assert len(dead) == 1
     worker = WebhookDelivery(client.app[POOL], settings)
-    await worker.start()
+    await worker.open()  # rounds by hand only: no loop of its own racing the test
     try:
         assert await worker.deliver_due() == 0  # claimed: nobody else sends it meanwhile
         await db.execute("UPDATE webhook_deliveries SET next_attempt_at = $1", now_ms() - 1)
@@ -369,3 +369,29 @@ async def test_deliveries_page_and_refuse_bad_parameters(client, receiver):
                            400, "INVALID_REQUEST")  # fmt: skip
     await expect_error(await client.get("/api/v1/webhooks/nope/deliveries",
                                         headers=account.headers), 400, "INVALID_REQUEST")
+
+
+async def test_the_worker_refuses_private_addresses_at_send_time(
+    aiohttp_client, settings, receiver, db
+):
+    """A URL that became private after it was checked (stored before a policy change, or a
+    name that now resolves to a private address) is not contacted."""
+    strict = settings.model_copy(update={"webhook_allow_private": False})
+    client = await aiohttp_client(create_app(strict))
+    account = await register(client)
+    webhook_id, _ = await add_webhook(client, account.access, "https://example.com/hook",
+                                      ["session.created"])  # fmt: skip
+    await db.execute("UPDATE webhooks SET url = $1", receiver.url)  # 127.0.0.1
+    await owned_session(client, account.access)
+    delivery = await delivery_when(client, account, webhook_id, lambda d: d["history"])
+    assert delivery["history"][0]["error"].startswith("refused:")
+    assert receiver.received == []
+
+
+async def test_names_resolving_only_to_private_addresses_are_refused():
+    resolver = PublicAddressResolver()
+    try:
+        with pytest.raises(OSError, match="no public address"):
+            await resolver.resolve("localhost", 80)
+    finally:
+        await resolver.close()

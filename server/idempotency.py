@@ -17,6 +17,7 @@ import base64
 import hashlib
 import hmac
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,7 +41,13 @@ class IdempotencyKey:
     request_hash: bytes
 
 
-def from_header(value: str | None, principal: str, method: str, path: str, body: bytes):
+def principal_key(kind: str, principal_id: object) -> str:
+    return f"{kind}:{principal_id}"
+
+
+def from_header(
+    value: str | None, principal: str, method: str, path: str, body: bytes
+) -> IdempotencyKey | None:
     if value is None:
         return None
     if not 1 <= len(value) <= 255 or not value.isascii() or not value.isprintable():
@@ -49,7 +56,7 @@ def from_header(value: str | None, principal: str, method: str, path: str, body:
     return IdempotencyKey(principal, value, digest)
 
 
-def token_mint(server_key: bytes, key: IdempotencyKey):
+def token_mint(server_key: bytes, key: IdempotencyKey) -> Callable[[str, str], str]:
     def mint(session_id: str, label: str) -> str:
         message = f"{key.principal}\n{key.key}\n{session_id}\n{label}".encode()
         digest = hmac.new(server_key, message, hashlib.sha256).digest()

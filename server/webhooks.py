@@ -11,6 +11,7 @@ import ipaddress
 import json
 import secrets
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -72,6 +73,7 @@ async def create_webhook(
     events: list[str],
     description: str,
     now: int,
+    in_transaction: Callable[[asyncpg.Connection, dict[str, Any]], Awaitable[None]] | None = None,
 ) -> tuple[dict[str, Any], str]:
     secret = new_secret()
     async with pool.acquire() as connection, connection.transaction():
@@ -99,7 +101,10 @@ async def create_webhook(
             created_by,
             now,
         )
-    return webhook_from_row(row), secret
+        webhook = webhook_from_row(row)
+        if in_transaction is not None:
+            await in_transaction(connection, webhook)
+    return webhook, secret
 
 
 async def list_webhooks(pool: asyncpg.Pool, organization_id: uuid.UUID) -> list[dict[str, Any]]:
@@ -121,6 +126,20 @@ async def fetch_webhook(
     if row is None:
         raise ApiError(ErrorCode.WEBHOOK_NOT_FOUND, "Webhook not found")
     return webhook_from_row(row)
+
+
+async def fetch_webhook_with_secret(
+    pool: asyncpg.Pool, organization_id: uuid.UUID, webhook_id: uuid.UUID
+) -> tuple[dict[str, Any], str]:
+    """For an idempotent replay of the creation, which showed the secret."""
+    row = await pool.fetchrow(
+        "SELECT * FROM webhooks WHERE id = $1 AND organization_id = $2",
+        webhook_id,
+        organization_id,
+    )
+    if row is None:
+        raise ApiError(ErrorCode.WEBHOOK_NOT_FOUND, "Webhook not found (deleted since)")
+    return webhook_from_row(row), row["secret"]
 
 
 async def delete_webhook(

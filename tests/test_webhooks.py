@@ -395,3 +395,24 @@ async def test_names_resolving_only_to_private_addresses_are_refused():
             await resolver.resolve("localhost", 80)
     finally:
         await resolver.close()
+
+
+async def test_registering_honours_an_idempotency_key(client, db):
+    account = await register(client)
+    token = await api_token(client, account, "webhooks:write")
+    headers = bearer(token) | {"Idempotency-Key": "hook-1"}
+    body = {"url": "https://example.com/hook", "events": ["session.created"]}
+    first = await client.post("/api/v1/webhooks", json=body, headers=headers)
+    again = await client.post("/api/v1/webhooks", json=body, headers=headers)
+    assert first.status == again.status == 201
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert await again.json() == await first.json()
+    assert await db.fetchval("SELECT count(*) FROM webhooks") == 1
+    other = await client.post("/api/v1/webhooks", json={**body, "events": ["session.ended"]},
+                              headers=headers)  # fmt: skip
+    await expect_error(other, 409, "IDEMPOTENCY_CONFLICT")
+    await expect_error(
+        await client.post("/api/v1/webhooks", json=body,
+                          headers=bearer(token) | {"Idempotency-Key": ""}),
+        400, "INVALID_REQUEST",
+    )  # fmt: skip

@@ -30,7 +30,7 @@ from server.activity import Actor
 from server.clock import now_ms
 from server.config import Settings
 from server.languages import check_language
-from server.principals import Principal, optional_principal, require_principal
+from server.principals import optional_principal, require_principal
 from server.rate_limits import client_ip
 from server.redis_keys import delete_session_keys
 from server.requests import check_size, read_json, request_token, session_id_param
@@ -76,10 +76,6 @@ def _replay(request: web.Request, key: idempotency.IdempotencyKey, stored: dict)
     return response
 
 
-def _principal_key(principal: Principal) -> str:
-    return f"{principal.kind}:{principal.id}"
-
-
 @routes.post("/api/v1/sessions")
 async def create_session(request: web.Request) -> web.Response:
     settings, pool = request.app[SETTINGS], request.app[POOL]
@@ -107,7 +103,8 @@ async def create_session(request: web.Request) -> web.Response:
     key = None
     if principal is not None:
         key = idempotency.from_header(
-            request.headers.get(idempotency.HEADER), _principal_key(principal),
+            request.headers.get(idempotency.HEADER),
+            idempotency.principal_key(principal.kind, principal.id),
             request.method, request.path, await request.read(),
         )  # fmt: skip
     elif idempotency.HEADER in request.headers:

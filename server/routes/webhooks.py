@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
+from typing import Any
+
+import asyncpg
 from aiohttp import web
 
 from schema.models import CreateWebhookRequest
-from server import activity, webhooks
+from server import activity, idempotency, webhooks
 from server.activity import Actor
 from server.clock import now_ms
 from server.principals import require_principal
@@ -21,20 +25,51 @@ READ, WRITE = "webhooks:read", "webhooks:write"
 
 @routes.post("/api/v1/webhooks")
 async def create_webhook(request: web.Request) -> web.Response:
+    """Register an endpoint; the secret is in this answer only. Honours Idempotency-Key."""
     principal = await require_principal(request, WRITE)
     body = await read_json(request, CreateWebhookRequest)
     url = webhooks.check_url(body.url, allow_private=request.app[SETTINGS].webhook_allow_private)
-    now = now_ms()
+    pool, now = request.app[POOL], now_ms()
+    key = idempotency.from_header(
+        request.headers.get(idempotency.HEADER),
+        idempotency.principal_key(principal.kind, principal.id),
+        request.method, request.path, await request.read(),
+    )  # fmt: skip
+    if key is not None and (stored := await idempotency.find(pool, key, now)) is not None:
+        return await _replay(request, principal.organization_id, stored)
+
+    async def record(connection: asyncpg.Connection, webhook: dict[str, Any]) -> None:
+        await activity.record(
+            connection, Actor.of(principal, client_ip(request)), "webhook_created", now,
+            details={"webhookId": webhook["id"], "url": url},
+        )  # fmt: skip
+        if key is not None:
+            await idempotency.remember(connection, key, 201, {"webhookId": webhook["id"]}, now)
+
     created_by = principal.id if principal.kind == "user" else None
-    webhook, secret = await webhooks.create_webhook(
-        request.app[POOL], principal.organization_id, created_by, url, list(body.events),
-        body.description, now,
-    )  # fmt: skip
-    await activity.record(
-        request.app[POOL], Actor.of(principal, client_ip(request)), "webhook_created", now,
-        details={"webhookId": webhook["id"], "url": url},
-    )  # fmt: skip
+    try:
+        webhook, secret = await webhooks.create_webhook(
+            pool, principal.organization_id, created_by, url, list(body.events),
+            body.description, now, in_transaction=record,
+        )  # fmt: skip
+    except idempotency.Raced:
+        assert key is not None
+        stored = await idempotency.find(pool, key, now)
+        assert stored is not None
+        return await _replay(request, principal.organization_id, stored)
     return envelope(webhook, status=201, secret=secret)
+
+
+async def _replay(
+    request: web.Request, organization_id: uuid.UUID, stored: dict[str, Any]
+) -> web.Response:
+    webhook_id = uuid.UUID(stored["body"]["webhookId"])
+    webhook, secret = await webhooks.fetch_webhook_with_secret(
+        request.app[POOL], organization_id, webhook_id
+    )
+    response = envelope(webhook, status=201, secret=secret)
+    response.headers["Idempotent-Replayed"] = "true"
+    return response
 
 
 @routes.get("/api/v1/webhooks")

@@ -46,6 +46,7 @@ async def sweep_expired_sessions(
             if len(batch) < BATCH:
                 break
     await forget_expired(pool, now)
+    await forget_spent_records(pool, now)
     if swept:
         await delete_session_keys(cache, swept)
         log.info("swept %d expired sessions", len(swept))
@@ -70,4 +71,24 @@ async def _announce_expiries(connection: asyncpg.Connection, session_ids: list[s
         }
         await webhooks.enqueue(
             connection, row["organization_id"], "session.expired", data, row["expired_at"]
+        )
+
+
+# Finished webhook deliveries stay readable (GET /webhooks/{id}/deliveries) this long.
+DELIVERY_RETENTION_MS = 30 * 86_400_000
+
+
+async def forget_spent_records(pool: asyncpg.Pool, now: int) -> None:
+    """Refresh tokens past their expiry, logins with none left (their access tokens, which
+    live minutes, expired long before), and finished deliveries older than a month. The
+    activity log is kept."""
+    async with pool.acquire() as connection, connection.transaction():
+        await connection.execute("DELETE FROM refresh_tokens WHERE expires_at <= $1", now)
+        await connection.execute(
+            "DELETE FROM login_families f WHERE NOT EXISTS"
+            " (SELECT 1 FROM refresh_tokens r WHERE r.family_id = f.id)"
+        )
+        await connection.execute(
+            "DELETE FROM webhook_deliveries WHERE status <> 'pending' AND created_at <= $1",
+            now - DELIVERY_RETENTION_MS,
         )

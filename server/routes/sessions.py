@@ -30,7 +30,7 @@ from server.activity import Actor
 from server.clock import now_ms
 from server.config import Settings
 from server.languages import check_language
-from server.principals import optional_principal, require_principal
+from server.principals import Principal, optional_principal, require_principal
 from server.rate_limits import client_ip
 from server.redis_keys import delete_session_keys
 from server.requests import check_size, read_json, request_token, session_id_param
@@ -76,9 +76,9 @@ def _replay(request: web.Request, key: idempotency.IdempotencyKey, stored: dict)
     return response
 
 
-@routes.post("/api/v1/sessions")
-async def create_session(request: web.Request) -> web.Response:
-    settings, pool = request.app[SETTINGS], request.app[POOL]
+async def _creating_principal(request: web.Request) -> Principal | None:
+    """Who creates: an account or API token (with sessions:write), or nobody (anonymous,
+    unless switched off). A session's own token opens that session only."""
     principal = await optional_principal(request)
     if principal is None and request_token(request) is not None:
         raise ApiError(
@@ -86,13 +86,36 @@ async def create_session(request: web.Request) -> web.Response:
             "Sessions are created with an access token or an API token, or with no "
             "Authorization header at all; participant and invite tokens open one session",
         )
-    if principal is None and not settings.allow_anonymous:
+    if principal is None and not request.app[SETTINGS].allow_anonymous:
         raise ApiError(
             ErrorCode.UNAUTHORIZED,
             "Creating a session needs an account's access token or an API token",
         )
     if principal is not None and not principal.has_scope(WRITE):
         raise ApiError(ErrorCode.FORBIDDEN, f"This API token lacks the '{WRITE}' scope")
+    return principal
+
+
+async def _idempotency_key(
+    request: web.Request, principal: Principal | None
+) -> idempotency.IdempotencyKey | None:
+    if principal is None:
+        if idempotency.HEADER in request.headers:
+            raise invalid(
+                f"{idempotency.HEADER} needs an account's access token or an API token"
+            )
+        return None
+    return idempotency.from_header(
+        request.headers.get(idempotency.HEADER),
+        idempotency.principal_key(principal.kind, principal.id),
+        request.method, request.path, await request.read(),
+    )  # fmt: skip
+
+
+@routes.post("/api/v1/sessions")
+async def create_session(request: web.Request) -> web.Response:
+    settings, pool = request.app[SETTINGS], request.app[POOL]
+    principal = await _creating_principal(request)
     body = await read_json(request, CreateSessionRequest)
     if body.creator is None and principal is None:
         raise invalid("Invalid request: 'creator' is required")
@@ -100,19 +123,9 @@ async def create_session(request: web.Request) -> web.Response:
     check_size("code", body.code, settings.max_code_bytes)
     now = now_ms()
 
-    key = None
-    if principal is not None:
-        key = idempotency.from_header(
-            request.headers.get(idempotency.HEADER),
-            idempotency.principal_key(principal.kind, principal.id),
-            request.method, request.path, await request.read(),
-        )  # fmt: skip
-    elif idempotency.HEADER in request.headers:
-        raise invalid(f"{idempotency.HEADER} needs an account's access token or an API token")
-    if key is not None:
-        stored = await idempotency.find(pool, key, now)
-        if stored is not None:
-            return _replay(request, key, stored)
+    key = await _idempotency_key(request, principal)
+    if key is not None and (stored := await idempotency.find(pool, key, now)) is not None:
+        return _replay(request, key, stored)
 
     organization_id = principal.organization_id if principal else None
     actor = Actor.of(principal, client_ip(request), body.creator.id if body.creator else None)

@@ -56,6 +56,9 @@ async def test_register_returns_tokens_and_creates_an_organization(client, db):
         ("password", "p" * 1025),
         ("password", "nul\x00password"),
         ("username", 12345),
+        ("organization", "x" * 101),
+        ("organization", "bell\x07"),
+        ("organization", ""),
     ],
 )
 async def test_register_refuses_bad_fields(client, field, value):

@@ -330,6 +330,7 @@ async def test_roles_on_the_webhook_endpoints(client, receiver):
      {"url": "https://example.com/x", "events": ["session.deleted"]},
      {"url": "https://example.com/" + "x" * 2000, "events": ["session.created"]},
      {"url": "https://example.com/x"},
+     {"url": "https://example.com/x", "events": ["session.created"], "description": "d" * 201},
      {"url": "https://example.com/x", "events": ["session.created"], "secret": "mine"},
      {"url": "https://example.com/x', 'x'); DROP TABLE webhooks;--",
       "events": ["session.created'; --"]}],

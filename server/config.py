@@ -58,6 +58,7 @@ class Settings(BaseSettings):
     # -- accounts -------------------------------------------------------------------------
     jwt_secret: str | None = Field(
         default=None,
+        min_length=32,
         description="HS256 key for access tokens; unset: generated once into the data dir",
     )
     access_token_ttl: int = Field(default=900, ge=30, description="Access token lifetime, s")

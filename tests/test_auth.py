@@ -262,3 +262,12 @@ def test_production_argon2_defaults_are_sane():
     assert defaults.argon2_memory_kib >= 19_456 and defaults.argon2_time_cost >= 2
     hashed = Passwords(Settings(argon2_memory_kib=64, argon2_time_cost=1)).__dict__
     assert hashed["_hasher"].type.name == "ID"
+
+
+def test_a_short_configured_signing_key_is_refused_at_start():
+    from pydantic import ValidationError
+
+    from server.config import Settings
+
+    with pytest.raises(ValidationError, match="jwt_secret"):
+        Settings(jwt_secret="too-short")

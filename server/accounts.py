@@ -164,18 +164,13 @@ async def rotate_refresh_token(
         )
         if row is None or row["revoked_at"] is not None or row["expires_at"] <= now:
             raise invalid
-        if row["used_at"] is not None:
+        reused = row["used_at"] is not None
+        if reused:
+            # Committed although the caller hears an error: the revocation must stick.
             await connection.execute(
                 "UPDATE login_families SET revoked_at = $2 WHERE id = $1", row["family_id"], now
             )
-            reuse = ApiError(
-                ErrorCode.UNAUTHORIZED,
-                "This refresh token was already used; the login is revoked, sign in again",
-            )
-            # The revocation must stick although we answer with an error.
-            return_error = reuse
         else:
-            return_error = None
             await connection.execute(
                 "UPDATE refresh_tokens SET used_at = $2 WHERE token_hash = $1",
                 token_digest(token),
@@ -183,8 +178,11 @@ async def rotate_refresh_token(
             )
             refresh = await _new_refresh_token(connection, row["family_id"], now, refresh_ttl_ms)
             user = await fetch_user(connection, row["user_id"])
-    if return_error is not None:
-        raise return_error
+    if reused:
+        raise ApiError(
+            ErrorCode.UNAUTHORIZED,
+            "This refresh token was already used; the login is revoked, sign in again",
+        )
     return LoginGrant(user, row["user_id"], row["family_id"], refresh)
 
 

@@ -3,6 +3,7 @@ argon2id hashes; access tokens refused when forged, expired, tampered or revoked
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import time
@@ -271,3 +272,19 @@ def test_a_short_configured_signing_key_is_refused_at_start():
 
     with pytest.raises(ValidationError, match="jwt_secret"):
         Settings(jwt_secret="too-short")
+
+
+async def test_concurrent_refreshes_of_one_token_never_both_succeed(client):
+    account = await register(client)
+    answers = await asyncio.gather(*(
+        client.post("/api/v1/auth/refresh", json={"refresh_token": account.refresh})
+        for _ in range(4)
+    ))  # fmt: skip
+    statuses = sorted(answer.status for answer in answers)
+    assert statuses == [200, 401, 401, 401]
+    # The losers presented a spent token: the whole login is revoked, the winner's too.
+    winner = next(answer for answer in answers if answer.status == 200)
+    await expect_error(
+        await client.get("/api/v1/auth/me", headers=bearer((await winner.json())["access_token"])),
+        401, "UNAUTHORIZED",
+    )  # fmt: skip

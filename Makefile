@@ -8,12 +8,13 @@ STAMP := $(VENV)/.installed
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml scripts/system-deps.sh web/package-lock.json web/build.mjs $(wildcard web/src/*)
+$(STAMP): pyproject.toml scripts/system-deps.sh web/package-lock.json web/build.mjs $(wildcard web/src/*) runner/supervisor.c
 	scripts/system-deps.sh
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
 	cd web && npm ci --no-audit --no-fund --silent && npm run --silent build
+	$(BIN)/python -c 'from runner.native_supervisor import build_native_supervisor as build; assert build()'
 	touch $(STAMP)
 
 run: install
@@ -27,6 +28,7 @@ bench: install
 	$(BIN)/python -m bench.api
 	$(BIN)/python -m bench.sandbox
 	$(BIN)/python -m bench.runs
+	$(BIN)/python -m bench.kube
 	$(BIN)/python -m bench.collab --load all
 	$(BIN)/python -m bench.web
 

@@ -26,12 +26,14 @@ from runner import seccomp
 from runner.cgroups import CgroupManager, RunCgroup
 from runner.languages import LANGUAGES, PYTHON_EXE, SANDBOX_PATH, Language
 from runner.limits import RunLimits, RunResult, SandboxCheck
+from runner.native_supervisor import build_native_supervisor, native_arguments
 from runner.streaming import OutputCallback, drive
-from runner.userns import create_user_namespace
+from runner.userns import UserNamespaces
 
 SUPERVISOR = Path(__file__).with_name("supervisor.py")
 WORKDIR = "/workspace"
 _SUPERVISOR_IN_SANDBOX = "/.duet/supervisor.py"
+_NATIVE_SUPERVISOR_IN_SANDBOX = "/.duet/supervisor"
 
 # Files and directories under /etc that toolchains read; everything else there (shadow,
 # ssh keys, the server's config) stays invisible.
@@ -92,6 +94,7 @@ class BubblewrapSandbox:
         sandbox_uid: int = 65534,
         sandbox_gid: int = 65534,
         supervisor_python: str = PYTHON_EXE,
+        native_supervisor: bool = True,
         use_cgroups: bool = True,
     ) -> None:
         """`protected_paths`: the data dir, config and database files; `check()` fails if
@@ -101,7 +104,10 @@ class BubblewrapSandbox:
         self.uid = sandbox_uid
         self.gid = sandbox_gid
         self.supervisor_python = supervisor_python
+        # The C supervisor when it can be built here, else the Python one (slower start).
+        self.native_supervisor = build_native_supervisor() if native_supervisor else None
         self._as_root = os.geteuid() == 0
+        self._namespaces = UserNamespaces(self.uid, self.gid)
         self._filter = seccomp.build_filter()
         self._cgroups: CgroupManager | None = None
         self._cgroup_problem: str | None = "cgroups disabled"
@@ -153,7 +159,10 @@ class BubblewrapSandbox:
             args += ["--perms", "1777", "--size", size, "--tmpfs", tmp]
         args += ["--perms", "0755", "--size", size, "--tmpfs", WORKDIR]
         args += ["--perms", "0755", "--dir", "/.duet"]
-        args += ["--ro-bind", str(SUPERVISOR), _SUPERVISOR_IN_SANDBOX]
+        if self.native_supervisor is not None:
+            args += ["--ro-bind", str(self.native_supervisor), _NATIVE_SUPERVISOR_IN_SANDBOX]
+        else:
+            args += ["--ro-bind", str(SUPERVISOR), _SUPERVISOR_IN_SANDBOX]
         return args
 
     # -- checks ---------------------------------------------------------------------
@@ -161,7 +170,7 @@ class BubblewrapSandbox:
     def _static_problem(self) -> str | None:
         if shutil.which(self.bwrap) is None:
             return f"bubblewrap ({self.bwrap}) is not installed"
-        if not os.path.exists(self.supervisor_python):
+        if self.native_supervisor is None and not os.path.exists(self.supervisor_python):
             return f"interpreter {self.supervisor_python} not found"
         bound = [p for lang in (None, *LANGUAGES.values()) for p in self._bound_paths(lang)]
         for protected in self.protected_paths:
@@ -273,7 +282,7 @@ class BubblewrapSandbox:
             args = [self.bwrap]
             pass_fds = [status_w, info_w]
             if self._as_root:
-                userns = await create_user_namespace(self.uid, self.gid)
+                userns = await self._namespaces.take()
                 fds_to_close.append(userns)
                 pass_fds.append(userns)
                 args += ["--userns", str(userns), "--uid", "0", "--gid", "0"]
@@ -340,7 +349,12 @@ class BubblewrapSandbox:
             for key, value in env.items():
                 args += ["--setenv", key, value]
             args += ["--chdir", WORKDIR, "--"]
-            args += [self.supervisor_python, "-I", "-S", _SUPERVISOR_IN_SANDBOX, json.dumps(spec)]
+            if self.native_supervisor is not None:
+                args += [_NATIVE_SUPERVISOR_IN_SANDBOX, *native_arguments(spec)]
+            else:
+                args += [
+                    self.supervisor_python, "-I", "-S", _SUPERVISOR_IN_SANDBOX, json.dumps(spec)
+                ]  # fmt: skip
 
             if self._cgroups is not None:
                 cgroup = await asyncio.to_thread(

@@ -619,6 +619,28 @@ class UserListEnvelope(ResponseModel):
     success: Literal[True] = True
     data: list[User]
     next_cursor: str | None
+class RuntimeFailure(ResponseModel):
+    reason: str = Field(description="e.g. ErrImagePull, Unschedulable, DeadlineExceeded")
+    message: str
+
+
+class Runtime(ResponseModel):
+    backend: str = Field(description="kubernetes, or the local sandbox's name")
+    state: Literal["local", "none", "pending", "ready", "failed", "terminating"]
+    pod: str | None
+    node: str | None
+    language: str | None
+    image: str | None
+    age_seconds: int | None
+    failure: RuntimeFailure | None = None
+    usage: dict[str, str] | None = Field(
+        description="cpu and memory from the metrics API when the cluster has it"
+    )
+
+
+class RuntimeEnvelope(ResponseModel):
+    success: Literal[True] = True
+    data: Runtime
 # -- interviewers' private notes ------------------------------------------------------------
 
 MAX_NOTE_CHARS = 10_000

@@ -17,6 +17,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from collab.rooms import RoomRegistry
 from collab.store import DocumentStore
+from runner.kubernetes.backend import KubernetesSandbox
 from runner.languages import detect_languages
 from server import sessions
 from server.access_tokens import load_signing_key
@@ -26,6 +27,7 @@ from server.config import Settings
 from server.database import create_pool, migrate
 from server.middleware import cors_middleware, error_middleware
 from server.passwords import Passwords
+from server.pod_sweep import sweep_pods
 from server.rate_limits import rate_limit_middleware
 from server.realtime import websockets
 from server.realtime.gateway import Gateway
@@ -40,6 +42,7 @@ from server.routes import (
     notes,
     pages,
     participants,
+    runtime,
     tokens,
 )
 from server.routes import runs as run_routes
@@ -113,7 +116,7 @@ async def _collaboration(app: web.Application) -> AsyncIterator[None]:
 
 async def _code_runs(app: web.Application) -> AsyncIterator[None]:
     # Refuses to start (SandboxUnavailable) when the configured sandbox cannot work here.
-    sandbox, warnings = await open_sandbox(app[SETTINGS])
+    sandbox, warnings = await open_sandbox(app[SETTINGS], app[REDIS])
     manager = RunManager(app[POOL], app[REDIS], app[REGISTRY], sandbox, app[SETTINGS])
     manager.warnings.extend(warnings)
     app[RUNS] = manager
@@ -126,6 +129,8 @@ async def _code_runs(app: web.Application) -> AsyncIterator[None]:
         # Not cancelled: a cancelled probe would leave its toolchain processes behind.
         await asyncio.gather(probe, return_exceptions=True)
         await manager.shutdown()
+        if isinstance(sandbox, KubernetesSandbox):
+            await sandbox.close()
 
 
 async def _cancel_runs(app: web.Application) -> None:
@@ -157,13 +162,26 @@ async def _expiry_sweeps(app: web.Application) -> AsyncIterator[None]:
             swept = await sweep_expired_sessions(app[POOL], app[REDIS], now_ms())
             for session_id in swept or []:
                 await app[REGISTRY].close_session(session_id, "session expired", everywhere=True)
+                await app[RUNS].release_session(session_id)
         except Exception:
             log.exception("expiry sweep failed; the next one will retry")
+
+    async def pod_sweep(sandbox: KubernetesSandbox) -> None:
+        try:
+            await sweep_pods(app[POOL], app[REDIS], sandbox, app[SETTINGS].k8s_sweep_interval)
+        except Exception:
+            log.exception("pod sweep failed; the next one will retry")
 
     scheduler = AsyncIOScheduler()
     scheduler.add_job(
         sweep, "interval", seconds=app[SETTINGS].sweep_interval, coalesce=True, max_instances=1
     )
+    sandbox = app[RUNS].sandbox
+    if isinstance(sandbox, KubernetesSandbox):
+        scheduler.add_job(
+            pod_sweep, "interval", args=[sandbox], seconds=app[SETTINGS].k8s_sweep_interval,
+            coalesce=True, max_instances=1,
+        )  # fmt: skip
     scheduler.start()
     try:
         yield
@@ -185,7 +203,7 @@ def create_app(settings: Settings) -> web.Application:
     )
     app.on_shutdown.extend([_cancel_runs, _close_rooms])
     for module in (
-        session_routes, participants, run_routes, notes, evaluations, auth, tokens,
+        session_routes, participants, run_routes, runtime, notes, evaluations, auth, tokens,
         webhook_routes, activity_routes, languages, health, docs, websockets, pages,
     ):  # fmt: skip
         app.router.add_routes(module.routes)

@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from runner.kubernetes.settings import KubeSettings, parse_language_map, parse_warm_pool
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DUET_", extra="ignore")
@@ -42,9 +44,29 @@ class Settings(BaseSettings):
         default=5.0, ge=0, description="Seconds in-flight requests get on SIGTERM"
     )
 
-    runner: Literal["bubblewrap", "unsafe-subprocess"] = Field(
+    runner: Literal["bubblewrap", "unsafe-subprocess", "kubernetes"] = Field(
         default="bubblewrap",
-        description="Code sandbox; unsafe-subprocess is for development only (no isolation)",
+        description="Code sandbox; unsafe-subprocess is for development only (no isolation); "
+        "kubernetes runs each session's code in its own pod",
+    )
+    k8s_namespace: str = Field(default="duet-runs", description="Namespace of the runner pods")
+    k8s_runtime_class: str | None = Field(
+        default=None, description="RuntimeClass of the runner pods (e.g. gvisor)"
+    )
+    k8s_images: Annotated[dict[str, str], NoDecode] = Field(
+        default_factory=dict, description="Per-language image overrides: python=img,go=img"
+    )
+    k8s_warm_pool: Annotated[dict[str, int], NoDecode] = Field(
+        default_factory=dict, description="Ready pods kept per language: python=2,javascript=1"
+    )
+    k8s_start_timeout: float = Field(
+        default=120.0, gt=0, description="Seconds a pod may take to become ready"
+    )
+    k8s_sweep_interval: int = Field(
+        default=60, ge=1, description="Seconds between idle and orphan pod sweeps"
+    )
+    pod_idle_timeout: float = Field(
+        default=900.0, gt=0, description="A session's pod unused this long is deleted"
     )
     # Unset: each language's own limits from the runner's table (compiled languages and
     # the JVM get more time and memory than the 10 s / 256 MB of the rest).
@@ -114,6 +136,20 @@ class Settings(BaseSettings):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
 
+    @field_validator("k8s_images", mode="before")
+    @classmethod
+    def _parse_images(cls, value: object) -> object:
+        if isinstance(value, str):
+            return parse_language_map(value, "DUET_K8S_IMAGES")
+        return value
+
+    @field_validator("k8s_warm_pool", mode="before")
+    @classmethod
+    def _parse_warm_pool(cls, value: object) -> object:
+        if isinstance(value, str):
+            return parse_warm_pool(value)
+        return value
+
     @field_validator("public_url")
     @classmethod
     def _strip_slash(cls, value: str | None) -> str | None:
@@ -129,3 +165,14 @@ class Settings(BaseSettings):
         # limit sits well above the code limit; the code limit itself is checked on the
         # decoded text and answers 413 in the seed's shape either way.
         return self.max_code_bytes * 6 + 65_536
+
+    def kube_settings(self) -> KubeSettings:
+        return KubeSettings(
+            namespace=self.k8s_namespace,
+            runtime_class=self.k8s_runtime_class,
+            images=dict(self.k8s_images),
+            warm_pool=dict(self.k8s_warm_pool),
+            idle_timeout_s=self.pod_idle_timeout,
+            start_timeout_s=self.k8s_start_timeout,
+            max_pod_life_s=self.session_ttl,
+        )

@@ -7,8 +7,10 @@ do not race; running them again is a no-op.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from importlib import resources
+from typing import Any
 
 import asyncpg
 
@@ -60,13 +62,57 @@ async def _reset_connection(connection: asyncpg.Connection) -> None:
         await connection.execute("ROLLBACK")
 
 
+class FairPool(asyncpg.Pool):
+    """asyncpg's pool, with connections handed out first come, first served.
+
+    The pool's queue gives a returned connection to whichever coroutine asks next, and a
+    waiter that loses that race rejoins at the back (asyncio.Queue.get). With 50 clients on
+    8 connections that left some reads waiting hundreds of ms while most took 5 (wrk: p50
+    5 ms, p90 413 ms). A FIFO semaphore of the pool's size in front keeps the queue from
+    ever having waiters, so requests get connections in arrival order.
+    """
+
+    def __init__(self, *args: Any, max_size: int, **kwargs: Any) -> None:
+        super().__init__(*args, max_size=max_size, **kwargs)
+        self._turns = asyncio.Semaphore(max_size)
+
+    async def _acquire(self, timeout: float | None) -> Any:  # noqa: ASYNC109 (asyncpg's API)
+        await self._turns.acquire()
+        try:
+            return await super()._acquire(timeout)
+        except BaseException:
+            self._turns.release()
+            raise
+
+    async def release(
+        self,
+        connection: Any,
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109 (asyncpg's API)
+    ) -> None:
+        # Releasing an already released connection is a no-op in asyncpg; only a real
+        # return gives the turn back.
+        returning = getattr(connection, "_con", None) is not None
+        try:
+            await super().release(connection, timeout=timeout)
+        finally:
+            if returning:
+                self._turns.release()
+
+
 async def create_pool(database_url: str, *, min_size: int = 2, max_size: int = 20) -> asyncpg.Pool:
-    pool = await asyncpg.create_pool(
+    # The arguments of asyncpg.create_pool, which builds its Pool the same way.
+    pool = FairPool(
         database_url,
         min_size=min_size,
         max_size=max_size,
+        max_queries=50_000,
+        max_inactive_connection_lifetime=300.0,
+        loop=None,
+        connection_class=asyncpg.Connection,
+        record_class=asyncpg.Record,
         command_timeout=30,
         reset=_reset_connection,
     )
-    assert pool is not None
+    await pool
     return pool

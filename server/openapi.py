@@ -25,6 +25,7 @@ class Operation:
     tag: str = "sessions"
     description: str = ""
     parameters: tuple[str, ...] = field(default=())
+    body_required: bool = True
 
 
 _SESSION_ERRORS = (
@@ -73,7 +74,7 @@ OPERATIONS: tuple[Operation, ...] = (
               description="html is a session language that renders in the browser "
               "(runnable: false)."),
     Operation("post", f"{_SESSION}/runs", "Run the code", models.RunEnvelope, 202,
-              models.RunRequest, tag="runs",
+              models.RunRequest, tag="runs", body_required=False,
               errors=(*_SESSION_ERRORS, *_BODY_ERRORS, ErrorCode.RUN_IN_PROGRESS),
               description="The body is optional: without it the session's document runs in "
               "the session's language. Answers at once; the room receives run_started, "
@@ -175,6 +176,19 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("get", "/api/v1/admin/activity", "Every organization's activity (admins)",
               models.ActivityListEnvelope, auth="an admin's access token", tag="admin",
               errors=(ErrorCode.INVALID_REQUEST, ErrorCode.UNAUTHORIZED, ErrorCode.FORBIDDEN)),
+    Operation("get", f"{_SESSION}/runtime", "The session's pod (Kubernetes runner)",
+              models.RuntimeEnvelope, errors=(*_SESSION_ERRORS, ErrorCode.SERVICE_UNAVAILABLE),
+              tag="runs"),
+    Operation("post", f"{_SESSION}/runtime/restart", "Restart the session's pod (interviewers)",
+              models.RuntimeEnvelope, 202,
+              errors=(*_SESSION_ERRORS, ErrorCode.CONFLICT, ErrorCode.RUN_IN_PROGRESS,
+                      ErrorCode.SERVICE_UNAVAILABLE),
+              tag="runs", description="Answers at once; pod_* events follow in the room."),
+    Operation("post", f"{_SESSION}/runtime/stop", "Stop the session's pod (interviewers)",
+              models.RuntimeEnvelope,
+              errors=(*_SESSION_ERRORS, ErrorCode.CONFLICT, ErrorCode.RUN_IN_PROGRESS,
+                      ErrorCode.SERVICE_UNAVAILABLE),
+              tag="runs"),
     Operation("get", f"{_SESSION}/notes", "Interviewers' private notes, oldest first",
               models.NoteListEnvelope, errors=_SESSION_ERRORS, tag="notes",
               description="Interviewers only: a candidate's token gets 403."),
@@ -267,7 +281,7 @@ def _operation_spec(operation: Operation) -> dict[str, Any]:
         spec["description"] = (spec.get("description", "") + f" Auth: {operation.auth}.").strip()
     if operation.body is not None:
         spec["requestBody"] = {
-            "required": True,
+            "required": operation.body_required,
             "content": {"application/json": {"schema": {
                 "$ref": _REF.format(model=operation.body.__name__)}}},
         }  # fmt: skip

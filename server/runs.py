@@ -41,9 +41,12 @@ from pydantic import ValidationError
 from collab.connection import Identity
 from collab.room import Room, RoomError
 from collab.rooms import RoomRegistry
+from runner.errors import RunnerError
+from runner.kubernetes.backend import KubernetesSandbox
 from runner.languages import Language, detect_languages, get_language
 from runner.limits import MiB, RunLimits, RunResult
 from runner.sandbox import Sandbox, StreamName, check_bubblewrap, create_local_sandbox
+from runner.session import SessionContext, SessionSandbox
 from schema.errors import ApiError, ErrorCode, invalid
 from schema.keys import session_key
 from schema.models import CancelRunEvent, RunRequest
@@ -268,6 +271,9 @@ class RunManager:
 
         run_id = str(uuid.uuid4())
         lock_ttl = int(limits.wall_time_s) + LOCK_MARGIN_SECONDS
+        if isinstance(self.sandbox, SessionSandbox):
+            # The run may first wait for its pod to start.
+            lock_ttl += int(self.settings.k8s_start_timeout)
         if not await self.cache.set(run_lock_key(session_id), run_id, nx=True, ex=lock_ttl):
             running = await self.cache.get(run_lock_key(session_id))
             which = f" ({running.decode()})" if running else ""
@@ -298,7 +304,11 @@ class RunManager:
         language = get_language(name)
         if not language.runnable:
             raise invalid(f"{name} is not runnable: it renders in the browser")
-        available = {info.name for info in await detect_languages() if info.available}
+        if isinstance(self.sandbox, SessionSandbox):
+            # Languages run in their images there, not in this machine's toolchains.
+            available = {name} if self.sandbox.runs_language(name) else set()
+        else:
+            available = {info.name for info in await detect_languages() if info.available}
         if name not in available:
             raise invalid(f"{name} is not available on this server (see GET /api/v1/languages)")
         return language
@@ -376,8 +386,28 @@ class RunManager:
         started = time.monotonic()
         try:
             try:
-                result = await self.sandbox.run(
-                    language, code, stdin, on_output, active.cancel, limits
+                if isinstance(self.sandbox, SessionSandbox):
+                    session = SessionContext(session_id, room.expires_at_ms, announce)
+                    result = await self.sandbox.run_in_session(
+                        session, language, code, stdin, on_output, active.cancel, limits
+                    )
+                else:
+                    result = await self.sandbox.run(
+                        language, code, stdin, on_output, active.cancel, limits
+                    )
+            except RunnerError as error:
+                # Not the program's fault and not ours: say what went wrong, to everyone.
+                log.warning("run %s of session %s: %s", run_id, session_id, error.message)
+                output.feed("stderr", f"\nduet: {error.message}\n".encode())
+                announce(
+                    "run_error",
+                    {"runId": run_id, "reason": error.reason, "message": error.message},
+                )
+                result = RunResult(
+                    exit_code=None,
+                    signal=None,
+                    duration_ms=int((time.monotonic() - started) * 1000),
+                    cancelled=active.cancel.is_set(),
                 )
             except Exception:
                 log.exception("run %s of session %s failed in the sandbox", run_id, session_id)
@@ -477,6 +507,16 @@ class RunManager:
             if active.session_id == message.get("session_id"):
                 active.cancel.set()
 
+    # -- the session's runtime (per-session backends) --------------------------------------
+
+    async def release_session(self, session_id: str) -> None:
+        """The session is gone: its pod goes too. Failures are left to the orphan sweep."""
+        if isinstance(self.sandbox, SessionSandbox):
+            try:
+                await self.sandbox.release_session(session_id)
+            except RunnerError as error:
+                log.warning("could not release session %s's pod: %s", session_id, error.message)
+
     async def shutdown(self) -> None:
         """Cancel every run on this node and wait for them to be recorded (once)."""
         self._stopping = True
@@ -527,8 +567,10 @@ UNSAFE_WARNING = (
 )
 
 
-async def open_sandbox(settings: Settings) -> tuple[Sandbox, list[str]]:
+async def open_sandbox(settings: Settings, cache: redis.Redis) -> tuple[Sandbox, list[str]]:
     """The sandbox `settings.runner` names, checked; and the warnings to show for it."""
+    if settings.runner == "kubernetes":
+        return await _open_kubernetes(settings, cache)
     if settings.runner == "unsafe-subprocess":
         log.warning(UNSAFE_WARNING)
         return create_local_sandbox("unsafe-subprocess"), [UNSAFE_WARNING]
@@ -542,3 +584,18 @@ async def open_sandbox(settings: Settings) -> tuple[Sandbox, list[str]]:
     for warning in check.warnings:
         log.warning("sandbox: %s", warning)
     return create_local_sandbox("bubblewrap", protected_paths=protected), list(check.warnings)
+
+
+async def _open_kubernetes(settings: Settings, cache: redis.Redis) -> tuple[Sandbox, list[str]]:
+    try:
+        sandbox = await KubernetesSandbox.open(settings.kube_settings(), cache)
+    except RunnerError as error:
+        raise SandboxUnavailable(error.message) from None
+    check = await sandbox.check()
+    if not check.usable:
+        await sandbox.close()
+        raise SandboxUnavailable(f"The Kubernetes runner is unusable: {check.reason}")
+    for warning in check.warnings:
+        log.warning("kubernetes runner: %s", warning)
+    sandbox.start()
+    return sandbox, list(check.warnings)

@@ -47,3 +47,11 @@ async def test_docs_page_is_served_from_the_package(client):
     assert response.status == 200 and response.content_type == "text/html"
     assert "/api/v1/openapi.json" in page
     assert not re.search(r"""(src|href)=["']https?://""", page)
+
+
+async def test_a_run_may_be_started_without_a_body(client):
+    spec = await (await client.get("/api/v1/openapi.json")).json()
+    run = spec["paths"]["/api/v1/sessions/{sessionId}/runs"]["post"]
+    assert run["requestBody"]["required"] is False
+    create = spec["paths"]["/api/v1/sessions"]["post"]
+    assert create["requestBody"]["required"] is True

@@ -70,6 +70,7 @@ async def create_interview(page: Page, base: str, language: str = "python") -> d
     await page.get_by_label("Your name").fill("Ivy Interviewer")
     await page.get_by_label("Title").fill("Arrays and hashing")
     await page.get_by_label("Language").select_option(language)
+    await page.screenshot(path=artifact("home.png"))
     await page.get_by_role("button", name="Create interview").click()
     await page.wait_for_selector("#open-room")
     await page.screenshot(path=artifact("created.png"))
@@ -84,6 +85,7 @@ async def create_interview(page: Page, base: str, language: str = "python") -> d
 async def join_as(page: Page, link: str, name: str) -> None:
     await page.goto(link)
     await page.get_by_label("Your name").fill(name)
+    await page.screenshot(path=artifact("join.png"))
     await page.get_by_role("button", name="Join").click()
     await page.wait_for_selector(".cm-content")
     await record_events(page)

@@ -35,7 +35,7 @@ from server.rate_limits import client_ip
 from server.redis_keys import delete_session_keys
 from server.requests import check_size, read_json, request_token, session_id_param
 from server.responses import envelope
-from server.state import JWT_KEY, POOL, REDIS, REGISTRY, SETTINGS
+from server.state import JWT_KEY, POOL, REDIS, REGISTRY, RUNS, SETTINGS
 
 routes = web.RouteTableDef()
 
@@ -265,6 +265,7 @@ async def delete_session(request: web.Request) -> web.Response:
     require_interviewer(caller, "delete the session")
     if await sessions.delete_session(pool, session_id):
         await request.app[REGISTRY].close_session(session_id, "session deleted", everywhere=True)
+        await request.app[RUNS].release_session(session_id)
         await delete_session_keys(request.app[REDIS], [session_id])
         await activity.record(
             pool, caller.actor(request), "session_deleted", now, session_id=session_id,
@@ -303,6 +304,8 @@ async def end_session(request: web.Request) -> web.Response:
         await request.app[REGISTRY].close_session(
             session_id, "the interview ended", everywhere=True
         )
+        # Nothing runs here any more: a session's pod (Kubernetes runner) can go now.
+        await request.app[RUNS].release_session(session_id)
     room = await request.app[REGISTRY].open(session_id, session["expiresAt"])
     return envelope(with_document(session, room))
 

@@ -36,7 +36,9 @@ async def test_check_refuses_a_data_dir_inside_a_bound_directory() -> None:
 
 
 async def test_check_reports_a_sandbox_that_fails_to_start() -> None:
-    status = await BubblewrapSandbox(supervisor_python="/bin/false").check()
+    status = await BubblewrapSandbox(
+        supervisor_python="/bin/false", native_supervisor=False
+    ).check()
     assert not status.usable
     assert status.reason
 

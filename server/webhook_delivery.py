@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 
 BATCH = 20
 _RESPONSE_KEPT = 1024
-_LEASE_MARGIN_MS = 30_000
+_LEASE_MARGIN_MS = 5_000
 
 CLAIM_DUE = """
 UPDATE webhook_deliveries d

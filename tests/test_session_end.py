@@ -54,6 +54,8 @@ async def test_an_interviewer_ends_and_everything_stops(realtime):
             await realtime.get(path + suffix, headers=bearer(candidate_token)), 409,
             "SESSION_ENDED",
         )  # fmt: skip
+    restart = await realtime.post(f"{path}/runtime/restart", headers=bearer(room.token))
+    await expect_error(restart, 409, "SESSION_ENDED")
     for invite in (room.candidate_invite, room.interviewer_invite):
         joined = await realtime.post(f"{path}/join", json={"user": user()}, headers=bearer(invite))
         await expect_error(joined, 409, "SESSION_ENDED")

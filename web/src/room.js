@@ -151,6 +151,8 @@ export async function renderRoom (root, session, seat) {
     picker.disabled = true
     runs.runButton.disabled = true
     if (endButton) endButton.remove()
+    if (shareButton) shareButton.remove()
+    if (sharePopover) sharePopover.remove()
     setStatus('ended', 'Ended')
     banner.hidden = false
     banner.textContent = 'This interview has ended. The code and runs are read-only; notes and the scorecard stay open.'

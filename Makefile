@@ -26,6 +26,7 @@ test: install
 
 bench: install
 	$(BIN)/python -m bench.api
+	$(BIN)/python -m bench.accounts
 	$(BIN)/python -m bench.sandbox
 	$(BIN)/python -m bench.runs
 	$(BIN)/python -m bench.kube

@@ -28,7 +28,7 @@ from runner.languages import LANGUAGES, PYTHON_EXE, SANDBOX_PATH, Language
 from runner.limits import RunLimits, RunResult, SandboxCheck
 from runner.native_supervisor import build_native_supervisor, native_arguments
 from runner.streaming import OutputCallback, drive
-from runner.userns import UserNamespaces
+from runner.userns import create_user_namespace
 
 SUPERVISOR = Path(__file__).with_name("supervisor.py")
 WORKDIR = "/workspace"
@@ -107,7 +107,6 @@ class BubblewrapSandbox:
         # The C supervisor when it can be built here, else the Python one (slower start).
         self.native_supervisor = build_native_supervisor() if native_supervisor else None
         self._as_root = os.geteuid() == 0
-        self._namespaces = UserNamespaces(self.uid, self.gid)
         self._filter = seccomp.build_filter()
         self._cgroups: CgroupManager | None = None
         self._cgroup_problem: str | None = "cgroups disabled"
@@ -282,7 +281,7 @@ class BubblewrapSandbox:
             args = [self.bwrap]
             pass_fds = [status_w, info_w]
             if self._as_root:
-                userns = await self._namespaces.take()
+                userns = await create_user_namespace(self.uid, self.gid)
                 fds_to_close.append(userns)
                 pass_fds.append(userns)
                 args += ["--userns", str(userns), "--uid", "0", "--gid", "0"]

@@ -25,6 +25,12 @@ class ErrorCode(StrEnum):
     SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
     RUN_IN_PROGRESS = "RUN_IN_PROGRESS"
     RUN_NOT_FOUND = "RUN_NOT_FOUND"
+    SESSION_ENDED = "SESSION_ENDED"
+    RATE_LIMITED = "RATE_LIMITED"
+    IDEMPOTENCY_CONFLICT = "IDEMPOTENCY_CONFLICT"
+    API_TOKEN_NOT_FOUND = "API_TOKEN_NOT_FOUND"
+    WEBHOOK_NOT_FOUND = "WEBHOOK_NOT_FOUND"
+    EVALUATION_NOT_FOUND = "EVALUATION_NOT_FOUND"
     NOTE_NOT_FOUND = "NOTE_NOT_FOUND"
 
 
@@ -44,6 +50,12 @@ STATUS_OF: dict[ErrorCode, int] = {
     ErrorCode.SERVICE_UNAVAILABLE: 503,
     ErrorCode.RUN_IN_PROGRESS: 409,
     ErrorCode.RUN_NOT_FOUND: 404,
+    ErrorCode.SESSION_ENDED: 409,
+    ErrorCode.RATE_LIMITED: 429,
+    ErrorCode.IDEMPOTENCY_CONFLICT: 409,
+    ErrorCode.API_TOKEN_NOT_FOUND: 404,
+    ErrorCode.WEBHOOK_NOT_FOUND: 404,
+    ErrorCode.EVALUATION_NOT_FOUND: 404,
     ErrorCode.NOTE_NOT_FOUND: 404,
 }
 
@@ -51,10 +63,14 @@ STATUS_OF: dict[ErrorCode, int] = {
 class ApiError(Exception):
     """An error the client should see, with the seed's code and message."""
 
-    def __init__(self, code: ErrorCode, message: str) -> None:
+    def __init__(
+        self, code: ErrorCode, message: str, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        # e.g. Retry-After on a 429
+        self.headers = headers or {}
 
     @property
     def status(self) -> int:

@@ -98,7 +98,11 @@ class UserInfo(RequestModel):
 
 
 class CreateSessionRequest(RequestModel):
-    creator: UserInfo
+    creator: UserInfo | None = Field(
+        default=None,
+        description="Required without an account; with an access token or API token it may "
+        "be left out (nobody joins until the invites are used)",
+    )
     code: Code = ""
     language: LanguageName = "javascript"
     title: Title = ""
@@ -156,6 +160,7 @@ class Session(ResponseModel):
     participants: list[Participant]
     creator_id: UUID
     title: str = ""
+    ended_at: int | None = Field(default=None, description="Unix time in ms; null until ended")
 
 
 class Invite(ResponseModel):
@@ -174,7 +179,9 @@ class SessionEnvelope(ResponseModel):
 
 
 class CreatedSessionEnvelope(SessionEnvelope):
-    token: str = Field(description="The creator's participant token; shown once")
+    token: str | None = Field(
+        description="The creator's participant token; shown once (null without a creator)"
+    )
     invites: Invites
 
 
@@ -327,6 +334,291 @@ class LanguagesEnvelope(ResponseModel):
     data: list[LanguageInfo]
 
 
+# -- accounts ----------------------------------------------------------------------------
+
+_USERNAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+
+
+def _username(value: str) -> str:
+    if not 3 <= len(value) <= 50 or not set(value) <= _USERNAME_CHARS:
+        raise ValueError("must be 3 to 50 letters, digits or underscores")
+    return value.lower()
+
+
+def _email(value: str) -> str:
+    value = _storable(value).strip()
+    local, at, domain = value.rpartition("@")
+    if (
+        len(value) > 254
+        or not at
+        or not local
+        or "." not in domain.strip(".")
+        or any(ch.isspace() or unicodedata.category(ch) == "Cc" for ch in value)
+        or "@" in local
+    ):
+        raise ValueError("must be a valid email address, e.g. 'ada@example.com'")
+    return value.lower()
+
+
+def _password(value: str) -> str:
+    _storable(value)
+    if len(value) < 8:
+        raise ValueError("must be at least 8 characters")
+    if len(value) > 1024:
+        raise ValueError("must be at most 1024 characters")
+    return value
+
+
+def _login(value: str) -> str:
+    value = _storable(value).strip()
+    if not 1 <= len(value) <= 254:
+        raise ValueError("must be a username or an email address")
+    return value
+
+
+def _short_name(value: str) -> str:
+    value = _storable(value).strip()
+    if not 1 <= len(value) <= 100:
+        raise ValueError("must be 1 to 100 characters")
+    if any(unicodedata.category(ch) == "Cc" for ch in value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+Username = Annotated[str, AfterValidator(_username)]
+Email = Annotated[str, AfterValidator(_email)]
+Password = Annotated[str, AfterValidator(_password)]
+ShortName = Annotated[str, AfterValidator(_short_name)]
+
+
+class SnakeRequestModel(RequestModel):
+    """Auth bodies use the seed's snake_case (`refresh_token`), as OAuth does."""
+
+    model_config = ConfigDict(
+        extra="forbid", alias_generator=None, populate_by_name=False, strict=True
+    )
+
+
+class RegisterRequest(SnakeRequestModel):
+    username: Username
+    email: Email
+    password: Password
+    organization: ShortName | None = Field(
+        default=None, description="Name of the organization created with the account"
+    )
+
+
+class LoginRequest(SnakeRequestModel):
+    username: Annotated[str, AfterValidator(_login)] = Field(
+        description="The username or the email address"
+    )
+    password: Annotated[str, Field(min_length=1, max_length=1024)]
+
+
+class RefreshRequest(SnakeRequestModel):
+    refresh_token: Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class Organization(ResponseModel):
+    id: UUID
+    name: str
+
+
+class User(ResponseModel):
+    id: UUID
+    username: str
+    email: str
+    role: Literal["user", "admin"]
+    organization: Organization
+    created_at: int
+    updated_at: int
+    last_login_at: int | None
+
+
+class TokenGrant(BaseModel):
+    success: Literal[True] = True
+    access_token: str = Field(description="HS256 JWT; send as 'Authorization: Bearer'")
+    refresh_token: str = Field(description="Opaque; rotated on every use")
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int = Field(description="Seconds the access token is valid")
+    user: User
+    data: dict[str, Any] = Field(description="The same fields, enveloped")
+
+
+class UserEnvelope(ResponseModel):
+    success: Literal[True] = True
+    data: User
+
+
+class Done(ResponseModel):
+    success: Literal[True] = True
+    data: dict[str, Any]
+
+
+Scope = Literal["sessions:read", "sessions:write", "webhooks:read", "webhooks:write",
+                "activity:read"]  # fmt: skip
+
+
+class CreateApiTokenRequest(RequestModel):
+    name: ShortName
+    scopes: Annotated[list[Scope], Field(min_length=1, max_length=5)]
+
+
+class ApiToken(ResponseModel):
+    id: UUID
+    name: str
+    scopes: list[Scope]
+    created_at: int
+    created_by: UUID | None
+    last_used_at: int | None
+    revoked_at: int | None
+
+
+class ApiTokenEnvelope(ResponseModel):
+    success: Literal[True] = True
+    data: ApiToken
+
+
+class CreatedApiTokenEnvelope(ApiTokenEnvelope):
+    token: str = Field(description="The API token (dk_…); shown once, stored only hashed")
+
+
+class ApiTokenListEnvelope(ResponseModel):
+    success: Literal[True] = True
+    data: list[ApiToken]
+
+
+WebhookEvent = Literal["session.created", "participant.joined", "run.finished",
+                       "session.ended", "session.expired", "evaluation.submitted"]  # fmt: skip
+
+
+class CreateWebhookRequest(RequestModel):
+    url: Annotated[str, Field(min_length=1, max_length=2000)]
+    events: Annotated[list[WebhookEvent], Field(min_length=1, max_length=6)]
+    description: Title = ""
+
+
+class Webhook(ResponseModel):
+    id: UUID
+    url: str
+    events: list[WebhookEvent]
+    description: str
+    created_at: int
+
+
+class WebhookEnvelope(ResponseModel):
+    success: Literal[True] = True
+    data: Webhook
+
+
+class CreatedWebhookEnvelope(WebhookEnvelope):
+    secret: str = Field(description="whsec_… signing secret (Standard Webhooks); shown once")
+
+
+class WebhookListEnvelope(ResponseModel):
+    success: Literal[True] = True
+    data: list[Webhook]
+
+
+class DeliveryAttempt(ResponseModel):
+    at: int
+    status_code: int | None
+    error: str | None
+    response: str | None = Field(description="The first KiB of the receiver's answer")
+    duration_ms: int
+
+
+class Delivery(ResponseModel):
+    id: str = Field(description="The webhook-id header; the same on every retry")
+    event: WebhookEvent
+    status: Literal["pending", "delivered", "failed"]
+    attempts: int
+    created_at: int
+    next_attempt_at: int | None
+    delivered_at: int | None
+    payload: dict[str, Any]
+    history: list[DeliveryAttempt]
+
+
+class DeliveryListEnvelope(ResponseModel):
+    success: Literal[True] = True
+    data: list[Delivery]
+    next_cursor: str | None
+
+
+Recommendation = Literal["strong_no", "no", "yes", "strong_yes"]
+
+
+def _evaluation_text(value: str) -> str:
+    value = _storable(value)
+    if len(value) > 20_000:
+        raise ValueError("must be at most 20000 characters")
+    return value
+
+
+class EvaluationRequest(RequestModel):
+    rating: Annotated[int, Field(ge=1, le=4)]
+    recommendation: Recommendation
+    text: Annotated[str, AfterValidator(_evaluation_text)] = ""
+
+
+class Evaluation(ResponseModel):
+    id: UUID
+    session_id: str
+    author_id: UUID
+    author_name: str
+    author_type: Literal["participant", "user"]
+    rating: int
+    recommendation: Recommendation
+    text: str
+    created_at: int
+    updated_at: int
+
+
+class EvaluationEnvelope(ResponseModel):
+    success: Literal[True] = True
+    data: Evaluation
+
+
+class EvaluationListEnvelope(ResponseModel):
+    success: Literal[True] = True
+    data: list[Evaluation]
+
+
+class Activity(ResponseModel):
+    id: str
+    action: str
+    actor_type: Literal["user", "api_token", "participant", "anonymous", "system"]
+    actor_id: str | None
+    session_id: str | None
+    ip: str | None
+    details: dict[str, Any]
+    timestamp: int
+    organization_id: UUID | None
+
+
+class ActivityListEnvelope(ResponseModel):
+    success: Literal[True] = True
+    data: list[Activity]
+    next_cursor: str | None
+
+
+class SessionSummary(Session):
+    status: Literal["active", "expired", "ended"]
+    owner_id: UUID | None
+    organization_id: UUID | None
+
+
+class SessionListEnvelope(ResponseModel):
+    success: Literal[True] = True
+    data: list[SessionSummary]
+    next_cursor: str | None
+
+
+class UserListEnvelope(ResponseModel):
+    success: Literal[True] = True
+    data: list[User]
+    next_cursor: str | None
 class RuntimeFailure(ResponseModel):
     reason: str = Field(description="e.g. ErrImagePull, Unschedulable, DeadlineExceeded")
     message: str

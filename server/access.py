@@ -4,6 +4,10 @@ Checks run in the order a client can act on: a malformed id (400), a session tha
 exist (404) or has expired (410), then the token: missing or unknown (401), another
 session's (403). Expiry is checked here, on every call, so an expired session answers 410
 before any sweep has removed it.
+
+Three kinds of bearer open a session: its participant (and invite) tokens; the access token
+of the account that owns it, which acts as an interviewer without an invite; and an API
+token of the organization it belongs to, with the scope the call needs.
 """
 
 from __future__ import annotations
@@ -13,13 +17,20 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
+from aiohttp import web
 
 from schema.errors import ApiError, ErrorCode
+from server.activity import Actor
+from server.principals import Principal, optional_principal
+from server.rate_limits import client_ip
+from server.requests import request_token
 from server.sessions import SESSION_COLUMNS, session_from_row
+from server.state import POOL
 from server.tokens import token_digest
 
 _AUTHORIZE = """
-SELECT s.expires_at, t.session_id AS token_session, t.kind,
+SELECT s.expires_at, s.ended_at, s.owner_id, s.organization_id,
+       t.session_id AS token_session, t.kind,
        coalesce(p.role, t.role) AS role, t.participant_id {session_columns}
 FROM (SELECT 1) AS one
 LEFT JOIN sessions s ON s.id = $1
@@ -31,17 +42,28 @@ _AUTHORIZE_ONLY = _AUTHORIZE.format(session_columns="")
 # round trip roughly halves its database time.
 _AUTHORIZE_AND_FETCH = _AUTHORIZE.format(session_columns=", " + SESSION_COLUMNS)
 
+READ = "sessions:read"
+WRITE = "sessions:write"
+
 
 @dataclass(frozen=True)
 class Caller:
     session_id: str
-    kind: str
+    kind: str  # participant | invite | owner | api_token
     role: str
+    # The participant; for an owner or an API token, the account's or token's id, which
+    # then stands as the author of its edits and runs.
     participant_id: UUID | None
+    principal: Principal | None = None
+    organization_id: UUID | None = None
+    ended: bool = False
 
     @property
     def is_interviewer(self) -> bool:
-        return self.kind == "participant" and self.role == "interviewer"
+        return self.kind != "invite" and self.role == "interviewer"
+
+    def actor(self, request: web.Request) -> Actor:
+        return Actor.of(self.principal, client_ip(request), self.participant_id)
 
 
 async def authorize(
@@ -51,29 +73,68 @@ async def authorize(
     now: int,
     *,
     invite_allowed: bool = False,
+    principal: Principal | None = None,
+    scope: str = WRITE,
 ) -> Caller:
-    row = await pool.fetchrow(_AUTHORIZE_ONLY, session_id, token_digest(token) if token else b"")
-    return _caller(row, session_id, token, now, invite_allowed)
+    digest = token_digest(token) if token and principal is None else b""
+    row = await pool.fetchrow(_AUTHORIZE_ONLY, session_id, digest)
+    return _caller(row, session_id, token, now, invite_allowed, principal, scope)
 
 
 async def authorize_and_fetch(
-    pool: asyncpg.Pool, session_id: str, token: str | None, now: int
+    pool: asyncpg.Pool,
+    session_id: str,
+    token: str | None,
+    now: int,
+    *,
+    principal: Principal | None = None,
+    scope: str = READ,
 ) -> tuple[Caller, dict[str, Any]]:
-    """Authorize a participant token and return the session it may read."""
-    digest = token_digest(token) if token else b""
+    """Authorize a caller and return the session it may read."""
+    digest = token_digest(token) if token and principal is None else b""
     row = await pool.fetchrow(_AUTHORIZE_AND_FETCH, session_id, digest)
-    caller = _caller(row, session_id, token, now, invite_allowed=False)
+    caller = _caller(row, session_id, token, now, False, principal, scope)
     return caller, session_from_row(row)
 
 
+async def session_caller(
+    request: web.Request, session_id: str, now: int, *, scope: str = WRITE,
+    invite_allowed: bool = False,
+) -> Caller:  # fmt: skip
+    principal = await optional_principal(request)
+    return await authorize(
+        request.app[POOL], session_id, request_token(request), now,
+        invite_allowed=invite_allowed, principal=principal, scope=scope,
+    )  # fmt: skip
+
+
+async def session_caller_and_fetch(
+    request: web.Request, session_id: str, now: int, *, scope: str = READ
+) -> tuple[Caller, dict[str, Any]]:
+    principal = await optional_principal(request)
+    return await authorize_and_fetch(
+        request.app[POOL], session_id, request_token(request), now,
+        principal=principal, scope=scope,
+    )  # fmt: skip
+
+
 def _caller(
-    row: asyncpg.Record | None, session_id: str, token: str | None, now: int, invite_allowed: bool
+    row: asyncpg.Record | None,
+    session_id: str,
+    token: str | None,
+    now: int,
+    invite_allowed: bool,
+    principal: Principal | None,
+    scope: str,
 ) -> Caller:
     assert row is not None
     if row["expires_at"] is None:
         raise ApiError(ErrorCode.SESSION_NOT_FOUND, "Session not found")
     if row["expires_at"] <= now:
         raise ApiError(ErrorCode.SESSION_EXPIRED, "Session has expired")
+    ended = row["ended_at"] is not None
+    if principal is not None:
+        return _principal_caller(row, session_id, principal, scope, ended)
     if token is None:
         raise ApiError(ErrorCode.UNAUTHORIZED, "Missing 'Authorization: Bearer <token>' header")
     if row["token_session"] is None:
@@ -85,7 +146,45 @@ def _caller(
             ErrorCode.UNAUTHORIZED,
             "An invite token can only join; use the participant token that join returned",
         )
-    return Caller(session_id, row["kind"], row["role"], row["participant_id"])
+    caller = Caller(
+        session_id, row["kind"], row["role"], row["participant_id"],
+        organization_id=row["organization_id"], ended=ended,
+    )  # fmt: skip
+    if ended and not caller.is_interviewer:
+        # The candidate's part is over; what remains is for interviewers only.
+        raise session_ended()
+    return caller
+
+
+def _principal_caller(
+    row: asyncpg.Record, session_id: str, principal: Principal, scope: str, ended: bool
+) -> Caller:
+    if principal.kind == "user":
+        if row["owner_id"] != principal.id:
+            raise ApiError(ErrorCode.FORBIDDEN, "This session belongs to another account")
+        kind = "owner"
+    else:
+        if row["organization_id"] != principal.organization_id:
+            raise ApiError(ErrorCode.FORBIDDEN, "This session belongs to another organization")
+        if not principal.has_scope(scope):
+            raise ApiError(ErrorCode.FORBIDDEN, f"This API token lacks the '{scope}' scope")
+        kind = "api_token"
+    return Caller(
+        session_id, kind, "interviewer", principal.id, principal=principal,
+        organization_id=row["organization_id"], ended=ended,
+    )  # fmt: skip
+
+
+def session_ended() -> ApiError:
+    return ApiError(
+        ErrorCode.SESSION_ENDED,
+        "The interview has ended: code and language can no longer change and nothing runs",
+    )
+
+
+def require_active(caller: Caller) -> None:
+    if caller.ended:
+        raise session_ended()
 
 
 def require_interviewer(caller: Caller, action: str) -> None:

@@ -20,22 +20,49 @@ from collab.store import DocumentStore
 from runner.kubernetes.backend import KubernetesSandbox
 from runner.languages import detect_languages
 from server import sessions
+from server.access_tokens import load_signing_key
 from server.cache import connect_cache
 from server.clock import now_ms
 from server.config import Settings
 from server.database import create_pool, migrate
 from server.middleware import cors_middleware, error_middleware
+from server.passwords import Passwords
 from server.pod_sweep import sweep_pods
 from server.presence_sweep import reconcile_presence
+from server.rate_limits import rate_limit_middleware
 from server.realtime import websockets
 from server.realtime.gateway import Gateway
 from server.realtime.socketio import attach_socketio
-from server.routes import docs, health, languages, notes, pages, participants, runtime
+from server.routes import activity as activity_routes
+from server.routes import (
+    auth,
+    docs,
+    evaluations,
+    health,
+    languages,
+    notes,
+    pages,
+    participants,
+    runtime,
+    tokens,
+)
 from server.routes import runs as run_routes
 from server.routes import sessions as session_routes
+from server.routes import webhooks as webhook_routes
 from server.runs import RunManager, open_sandbox
-from server.state import GATEWAY, POOL, REDIS, REGISTRY, RUNS, SETTINGS, STARTED_AT
+from server.state import (
+    GATEWAY,
+    JWT_KEY,
+    PASSWORDS,
+    POOL,
+    REDIS,
+    REGISTRY,
+    RUNS,
+    SETTINGS,
+    STARTED_AT,
+)
 from server.sweep import sweep_expired_sessions
+from server.webhook_delivery import WebhookDelivery
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +110,7 @@ async def _collaboration(app: web.Application) -> AsyncIterator[None]:
     app[GATEWAY] = Gateway(
         pool, app[REDIS], registry, heartbeat_ms=int(settings.node_heartbeat_ttl * 1000)
     )
+    app[GATEWAY].max_sockets_per_user = settings.max_sockets_per_user
     try:
         yield
     finally:
@@ -120,6 +148,15 @@ async def _close_rooms(app: web.Application) -> None:
     # realtime client, or their long-lived sockets would hold the shutdown up.
     if REGISTRY in app:
         await app[REGISTRY].stop()
+
+
+async def _webhook_deliveries(app: web.Application) -> AsyncIterator[None]:
+    delivery = WebhookDelivery(app[POOL], app[SETTINGS])
+    await delivery.start()
+    try:
+        yield
+    finally:
+        await delivery.stop()
 
 
 async def _expiry_sweeps(app: web.Application) -> AsyncIterator[None]:
@@ -168,15 +205,19 @@ async def _expiry_sweeps(app: web.Application) -> AsyncIterator[None]:
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(
         client_max_size=settings.client_max_size,
-        middlewares=[cors_middleware, error_middleware],
+        middlewares=[cors_middleware, error_middleware, rate_limit_middleware],
     )
     app[SETTINGS] = settings
+    app[JWT_KEY] = load_signing_key(settings)
+    app[PASSWORDS] = Passwords(settings)
     app[STARTED_AT] = time.monotonic()
-    app.cleanup_ctx.extend([_backing_services, _collaboration, _code_runs, _expiry_sweeps])
+    app.cleanup_ctx.extend(
+        [_backing_services, _collaboration, _code_runs, _webhook_deliveries, _expiry_sweeps]
+    )
     app.on_shutdown.extend([_cancel_runs, _close_rooms])
     for module in (
-        session_routes, participants, run_routes, runtime, notes, languages, health, docs,
-        websockets, pages,
+        session_routes, participants, run_routes, runtime, notes, evaluations, auth, tokens,
+        webhook_routes, activity_routes, languages, health, docs, websockets, pages,
     ):  # fmt: skip
         app.router.add_routes(module.routes)
     attach_socketio(app, settings)

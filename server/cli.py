@@ -1,4 +1,4 @@
-"""The `duet` command: `serve`, `migrate`, `sweep`."""
+"""The `duet` command: `serve`, `migrate`, `sweep`, `admin create USER`."""
 
 from __future__ import annotations
 
@@ -103,16 +103,36 @@ async def _sweep(settings: Settings) -> list[str] | None:
         await cache.aclose()
 
 
+async def _promote(settings: Settings, login: str) -> bool:
+    from server.accounts import promote_to_admin
+    from server.database import create_pool
+
+    assert settings.database_url
+    await _migrate(settings)
+    pool = await create_pool(settings.database_url, min_size=1, max_size=1)
+    try:
+        return await promote_to_admin(pool, login, now_ms())
+    finally:
+        await pool.close()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="duet", description="Duet interview server")
     commands = parser.add_subparsers(dest="command", required=True)
     serve_parser = commands.add_parser("serve", help="run the HTTP and realtime server")
     serve_parser.add_argument("--host", default="127.0.0.1")
     serve_parser.add_argument("--port", type=int, default=8000)
+    admin_parser = commands.add_parser("admin", help="manage administrators")
+    admin_commands = admin_parser.add_subparsers(dest="admin_command", required=True)
+    create_parser = admin_commands.add_parser(
+        "create", help="make an existing account (username or email) an administrator"
+    )
+    create_parser.add_argument("user", help="the account's username or email")
     for sub in (
         serve_parser,
         commands.add_parser("migrate", help="apply database migrations"),
         commands.add_parser("sweep", help="delete expired sessions once, then exit"),
+        create_parser,
     ):
         sub.add_argument("--data-dir", type=Path, help="embedded servers' data (DUET_DATA_DIR)")
     arguments = parser.parse_args(argv)
@@ -127,7 +147,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     resolved, services = _resolve(settings)
     try:
-        if arguments.command == "migrate":
+        if arguments.command == "admin":
+            if not asyncio.run(_promote(resolved, arguments.user)):
+                print(f"no account named {arguments.user!r}; register it first", file=sys.stderr)
+                return 1
+            print(f"{arguments.user} is now an administrator")
+        elif arguments.command == "migrate":
             applied = asyncio.run(_migrate(resolved))
             print(f"applied {len(applied)} migration(s): {', '.join(applied) or 'none needed'}")
         else:

@@ -83,6 +83,58 @@ class Settings(BaseSettings):
         default=None, ge=1024, description="stdout + stderr kept and streamed per run"
     )
 
+    # -- accounts -------------------------------------------------------------------------
+    jwt_secret: str | None = Field(
+        default=None,
+        min_length=32,
+        description="HS256 key for access tokens; unset: generated once into the data dir",
+    )
+    access_token_ttl: int = Field(default=900, ge=30, description="Access token lifetime, s")
+    refresh_token_ttl: int = Field(
+        default=30 * 86_400, ge=60, description="Refresh token lifetime, s"
+    )
+    allow_anonymous: bool = Field(
+        default=True, description="Allow creating sessions without an account or API token"
+    )
+    # argon2id cost; the defaults are RFC 9106's second recommended option (64 MiB, t=3).
+    argon2_time_cost: int = Field(default=3, ge=1, description="argon2id iterations")
+    argon2_memory_kib: int = Field(default=65_536, ge=8, description="argon2id memory, KiB")
+    argon2_parallelism: int = Field(default=4, ge=1, description="argon2id lanes")
+
+    # -- rate limits (requests per window, per key) ----------------------------------------
+    rate_limit_window: int = Field(default=60, ge=1, description="Rate-limit window, s")
+    rate_limit_auth: int = Field(
+        default=5, ge=1, description="Auth calls per window per IP and per account"
+    )
+    rate_limit_join: int = Field(
+        default=30, ge=1, description="Joins and anonymous creations per window per IP"
+    )
+    rate_limit_api: int = Field(
+        default=100, ge=1, description="API calls per window per token (or per IP without)"
+    )
+    max_sockets_per_user: int = Field(
+        default=10, ge=1, description="Open realtime connections per participant"
+    )
+
+    # -- webhooks ---------------------------------------------------------------------------
+    webhook_poll_interval: float = Field(
+        default=1.0, gt=0, description="Seconds between looks at the webhook outbox"
+    )
+    webhook_retry_base: float = Field(
+        default=5.0, gt=0, description="First retry delay, s; doubles per attempt"
+    )
+    webhook_retry_max_delay: float = Field(
+        default=3600.0, gt=0, description="Longest wait between two attempts, s"
+    )
+    webhook_retry_window: int = Field(
+        default=86_400, ge=1, description="Seconds after which a delivery is given up"
+    )
+    webhook_timeout: float = Field(default=10.0, gt=0, description="Seconds per attempt")
+    webhook_allow_private: bool = Field(
+        default=False,
+        description="Allow webhook URLs on loopback and private networks (development)",
+    )
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:

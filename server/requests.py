@@ -32,6 +32,29 @@ def participant_id_param(request: web.Request) -> UUID:
         raise invalid("participantId must be a UUID") from None
 
 
+def uuid_param(request: web.Request, name: str, label: str) -> UUID:
+    try:
+        return UUID(request.match_info[name])
+    except ValueError:
+        raise invalid(f"{label} must be a UUID") from None
+
+
+def page_limit(request: web.Request, default: int = 20, maximum: int = 100) -> int:
+    raw = request.query.get("limit", str(default))
+    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+        raise invalid(f"limit must be an integer from 1 to {maximum}")
+    return int(raw)
+
+
+def numeric_cursor(request: web.Request) -> int | None:
+    raw = request.query.get("cursor")
+    if raw is None:
+        return None
+    if not raw.isdigit() or len(raw) > 18:
+        raise invalid("cursor must be the nextCursor of a previous page")
+    return int(raw)
+
+
 def request_token(request: web.Request) -> str | None:
     return bearer_token(request.headers.get("Authorization"))
 

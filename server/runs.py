@@ -50,6 +50,8 @@ from runner.session import SessionContext, SessionSandbox
 from schema.errors import ApiError, ErrorCode, invalid
 from schema.keys import session_key
 from schema.models import CancelRunEvent, RunRequest
+from server import activity, webhooks
+from server.activity import Actor
 from server.clock import now_ms
 from server.config import Settings
 from server.languages import check_language
@@ -321,6 +323,17 @@ class RunManager:
         self, session_id: str, run_id: str, by: str, language: str, code: str
     ) -> dict[str, Any]:
         async with self.pool.acquire() as connection, connection.transaction():
+            # A share lock on the session: ending it waits for this run to be recorded (and
+            # then stops it), and no run starts once the end has committed.
+            ended_at = await connection.fetchval(
+                "SELECT ended_at FROM sessions WHERE id = $1 FOR SHARE", session_id
+            )
+            if ended_at is not None:
+                raise ApiError(
+                    ErrorCode.SESSION_ENDED,
+                    "The interview has ended: code and language can no longer change and "
+                    "nothing runs",
+                )
             # We hold the session's lock, so any run still marked running was lost with
             # the node that ran it: close it as cancelled rather than leave it open.
             await connection.execute(
@@ -424,24 +437,36 @@ class RunManager:
         self, session_id: str, run_id: str, result: RunResult, output: list[list[str]]
     ) -> None:
         try:
-            await self.pool.execute(
-                "UPDATE runs SET status = 'finished', finished_at = $3, stage = $4,"
-                " exit_code = $5, signal = $6, duration_ms = $7, timed_out = $8,"
-                " memory_exceeded = $9, output_truncated = $10, cancelled = $11, output = $12"
-                " WHERE session_id = $1 AND id = $2",
-                session_id,
-                uuid.UUID(run_id),
-                now_ms(),
-                result.stage,
-                result.exit_code,
-                result.signal,
-                result.duration_ms,
-                result.timed_out,
-                result.memory_exceeded,
-                result.output_truncated,
-                result.cancelled,
-                json.dumps(output, ensure_ascii=False).encode("utf-8"),
-            )
+            async with self.pool.acquire() as connection, connection.transaction():
+                row = await connection.fetchrow(
+                    "UPDATE runs SET status = 'finished', finished_at = $3, stage = $4,"
+                    " exit_code = $5, signal = $6, duration_ms = $7, timed_out = $8,"
+                    " memory_exceeded = $9, output_truncated = $10, cancelled = $11,"
+                    " output = $12 WHERE session_id = $1 AND id = $2"
+                    f" RETURNING {_RUN_COLUMNS}",
+                    session_id,
+                    uuid.UUID(run_id),
+                    now_ms(),
+                    result.stage,
+                    result.exit_code,
+                    result.signal,
+                    result.duration_ms,
+                    result.timed_out,
+                    result.memory_exceeded,
+                    result.output_truncated,
+                    result.cancelled,
+                    json.dumps(output, ensure_ascii=False).encode("utf-8"),
+                )
+                organization_id = await connection.fetchval(
+                    "SELECT organization_id FROM sessions WHERE id = $1", session_id
+                )
+                if row is not None:
+                    # The output stays behind GET /runs/{id}: it can be a mebibyte.
+                    run = {**run_from_row(row), "output": None}
+                    await webhooks.enqueue(
+                        connection, organization_id, "run.finished",
+                        {"sessionId": session_id, "run": run}, now_ms(),
+                    )  # fmt: skip
         except Exception:
             # The clients still get run_finished; only the history misses this result.
             log.exception("could not record the result of run %s", run_id)
@@ -515,7 +540,12 @@ class RunManager:
             payload = json.dumps(data if data is not None else {})
             if event == "run":
                 request = RunRequest.model_validate_json(payload)
-                await self.start(room, identity.participant_id, request)
+                run = await self.start(room, identity.participant_id, request)
+                actor = Actor("participant", identity.participant_id, None, None)
+                await activity.record(
+                    self.pool, actor, "run_started", now_ms(), session_id=identity.session_id,
+                    details={"runId": run["id"]},
+                )  # fmt: skip
             else:
                 cancel = CancelRunEvent.model_validate_json(payload)
                 run_id = str(cancel.run_id) if cancel.run_id is not None else None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -30,7 +30,7 @@ _PARTICIPANTS_JSON = """
 
 SESSION_COLUMNS = f"""
     s.id, s.created_at, s.updated_at, s.expires_at, s.code, s.language, s.creator_id, s.title,
-    {_PARTICIPANTS_JSON}
+    s.ended_at, {_PARTICIPANTS_JSON}
 """
 
 MAX_ID_ATTEMPTS = 8
@@ -51,7 +51,14 @@ def session_from_row(row: asyncpg.Record) -> dict[str, Any]:
         "participants": json.loads(row["participants"]),
         "creatorId": str(row["creator_id"]),
         "title": row["title"],
+        "endedAt": row["ended_at"],
     }
+
+
+def session_status(session: dict[str, Any], now: int) -> str:
+    if session["endedAt"] is not None:
+        return "ended"
+    return "expired" if session["expiresAt"] <= now else "active"
 
 
 def participant_from_row(row: asyncpg.Record) -> dict[str, Any]:
@@ -65,10 +72,14 @@ def participant_from_row(row: asyncpg.Record) -> dict[str, Any]:
     }
 
 
+# Runs inside a change's transaction (webhook outbox, activity log, idempotency record).
+InTransaction = Callable[[asyncpg.Connection, dict[str, Any]], Awaitable[None]]
+
+
 @dataclass(frozen=True)
 class CreatedSession:
     session: dict[str, Any]
-    creator_token: str
+    creator_token: str | None
     interviewer_invite: str
     candidate_invite: str
 
@@ -82,6 +93,11 @@ async def fetch_session(connection: asyncpg.Connection, session_id: str) -> dict
     return session_from_row(row)
 
 
+# Makes a session's token from (session id, label) when tokens must be reproducible (an
+# idempotent retry answers with the same tokens without storing them); None: random.
+TokenMint = Callable[[str, str], str]
+
+
 async def _insert_token(
     connection: asyncpg.Connection,
     session_id: str,
@@ -89,8 +105,12 @@ async def _insert_token(
     role: str,
     participant_id: UUID | None,
     now: int,
+    mint: TokenMint | None = None,
 ) -> str:
-    token = new_token("participant" if kind == "participant" else "invite")
+    if mint is not None:
+        token = mint(session_id, "creator" if kind == "participant" else f"invite:{role}")
+    else:
+        token = new_token("participant" if kind == "participant" else "invite")
     await connection.execute(
         "INSERT INTO session_tokens (token_hash, session_id, kind, role, participant_id,"
         " created_at) VALUES ($1, $2, $3, $4, $5, $6)",
@@ -107,53 +127,67 @@ async def _insert_token(
 async def create_session(
     pool: asyncpg.Pool,
     *,
-    creator: UserInfo,
+    creator: UserInfo | None,
+    creator_id: UUID,
     code: str,
     language: str,
     title: str,
     now: int,
     ttl_ms: int,
+    owner_id: UUID | None = None,
+    organization_id: UUID | None = None,
     make_id: Callable[[], str] = new_session_id,
+    in_transaction: InTransaction | None = None,
+    mint: TokenMint | None = None,
 ) -> CreatedSession:
+    """Without a `creator` (a hiring tool creating for others) nobody joins yet: the
+    session has invites only, and `creator_id` names the account or API token."""
     async with pool.acquire() as connection, connection.transaction():
         for _ in range(MAX_ID_ATTEMPTS):
             session_id = make_id()
             inserted = await connection.fetchval(
                 "INSERT INTO sessions (id, created_at, updated_at, expires_at, code, language,"
-                " creator_id, title) VALUES ($1, $2, $2, $3, $4, $5, $6, $7)"
+                " creator_id, title, owner_id, organization_id)"
+                " VALUES ($1, $2, $2, $3, $4, $5, $6, $7, $8, $9)"
                 " ON CONFLICT (id) DO NOTHING RETURNING id",
                 session_id,
                 now,
                 now + ttl_ms,
                 code,
                 language,
-                creator.id,
+                creator_id,
                 title,
+                owner_id,
+                organization_id,
             )
             if inserted is not None:
                 break
         else:
             raise ApiError(ErrorCode.INTERNAL_ERROR, "Could not allocate a session id")
-        await connection.execute(
-            "INSERT INTO participants (session_id, id, name, role, color, joined_at, is_online)"
-            " VALUES ($1, $2, $3, 'interviewer', $4, $5, true)",
-            session_id,
-            creator.id,
-            creator.name,
-            creator.color,
-            now,
-        )
-        creator_token = await _insert_token(
-            connection, session_id, "participant", "interviewer", creator.id, now
-        )
+        creator_token = None
+        if creator is not None:
+            await connection.execute(
+                "INSERT INTO participants (session_id, id, name, role, color, joined_at,"
+                " is_online) VALUES ($1, $2, $3, 'interviewer', $4, $5, true)",
+                session_id,
+                creator.id,
+                creator.name,
+                creator.color,
+                now,
+            )
+            creator_token = await _insert_token(
+                connection, session_id, "participant", "interviewer", creator.id, now, mint
+            )
         interviewer_invite = await _insert_token(
-            connection, session_id, "invite", "interviewer", None, now
+            connection, session_id, "invite", "interviewer", None, now, mint
         )
         candidate_invite = await _insert_token(
-            connection, session_id, "invite", "candidate", None, now
+            connection, session_id, "invite", "candidate", None, now, mint
         )
         await insert_seed(connection, session_id, seed_update(code, language), now)
         session = await fetch_session(connection, session_id)
+        if in_transaction is not None:
+            await in_transaction(connection, session)
     return CreatedSession(session, creator_token, interviewer_invite, candidate_invite)
 
 
@@ -183,7 +217,12 @@ async def delete_session(pool: asyncpg.Pool, session_id: str) -> bool:
 
 
 async def join_session(
-    pool: asyncpg.Pool, session_id: str, user: UserInfo, role: str, now: int
+    pool: asyncpg.Pool,
+    session_id: str,
+    user: UserInfo,
+    role: str,
+    now: int,
+    in_transaction: InTransaction | None = None,
 ) -> tuple[dict[str, Any], str]:
     """Add `user` with `role`, or bring an existing participant of that role back online.
 
@@ -212,6 +251,8 @@ async def join_session(
             )
         token = await _insert_token(connection, session_id, "participant", role, user.id, now)
         session = await fetch_session(connection, session_id)
+        if in_transaction is not None:
+            await in_transaction(connection, session)
     return session, token
 
 
@@ -287,3 +328,82 @@ async def participant_identity(
         participant_id,
     )
     return participant_from_row(row) if row else None
+
+
+async def end_session(
+    pool: asyncpg.Pool, session_id: str, now: int, in_transaction: InTransaction | None = None
+) -> tuple[dict[str, Any], bool]:
+    """Mark the session ended; returns it and whether this call ended it (ending twice is
+    harmless). Runs start under a share lock on the session row (`server/runs.py`), so none
+    starts after this commits."""
+    async with pool.acquire() as connection, connection.transaction():
+        ended = await connection.fetchval(
+            "UPDATE sessions SET ended_at = $2, updated_at = $2"
+            " WHERE id = $1 AND ended_at IS NULL RETURNING id",
+            session_id,
+            now,
+        )
+        session = await fetch_session(connection, session_id)
+        if ended is not None and in_transaction is not None:
+            await in_transaction(connection, session)
+    return session, ended is not None
+
+
+def _page_cursor(session: dict[str, Any]) -> str:
+    return f"{session['createdAt']}_{session['id']}"
+
+
+def parse_page_cursor(cursor: str) -> tuple[int, str]:
+    created_at, _, session_id = cursor.partition("_")
+    valid_id = len(session_id) == 8 and all(ch in "0123456789abcdef" for ch in session_id)
+    if not created_at.isdigit() or len(created_at) > 18 or not valid_id:
+        raise ValueError(cursor)
+    return int(created_at), session_id
+
+
+async def list_sessions(
+    pool: asyncpg.Pool,
+    *,
+    owner_id: UUID | None,
+    organization_id: UUID | None,
+    status: str | None,
+    limit: int,
+    cursor: tuple[int, str] | None,
+    now: int,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Newest first: an account's own sessions, an organization's, or (both None) all."""
+    conditions, values = [], [now]
+    if owner_id is not None:
+        values.append(owner_id)
+        conditions.append(f"s.owner_id = ${len(values)}")
+    if organization_id is not None:
+        values.append(organization_id)
+        conditions.append(f"s.organization_id = ${len(values)}")
+    if status == "ended":
+        conditions.append("s.ended_at IS NOT NULL")
+    elif status == "expired":
+        conditions.append("s.ended_at IS NULL AND s.expires_at <= $1")
+    elif status == "active":
+        conditions.append("s.ended_at IS NULL AND s.expires_at > $1")
+    if cursor is not None:
+        values.extend(cursor)
+        conditions.append(f"(s.created_at, s.id) < (${len(values) - 1}, ${len(values)})")
+    values.append(limit + 1)
+    where = " AND ".join(conditions) or "true"
+    rows = await pool.fetch(
+        f"SELECT {SESSION_COLUMNS}, s.owner_id, s.organization_id FROM sessions s"
+        f" WHERE {where} AND $1::bigint IS NOT NULL"
+        f" ORDER BY s.created_at DESC, s.id DESC LIMIT ${len(values)}",
+        *values,
+    )
+    page = []
+    for row in rows[:limit]:
+        session = session_from_row(row)
+        session["status"] = session_status(session, now)
+        session["ownerId"] = str(row["owner_id"]) if row["owner_id"] else None
+        session["organizationId"] = (
+            str(row["organization_id"]) if row["organization_id"] else None
+        )
+        page.append(session)
+    next_cursor = _page_cursor(page[-1]) if len(rows) > limit else None
+    return page, next_cursor

@@ -8,6 +8,7 @@ from aiohttp import web
 
 from collab.rooms import RoomRegistry
 from server.config import Settings
+from server.passwords import Passwords
 from server.realtime.gateway import Gateway
 from server.runs import RunManager
 
@@ -18,3 +19,5 @@ STARTED_AT = web.AppKey("started_at", float)
 REGISTRY = web.AppKey("registry", RoomRegistry)
 GATEWAY = web.AppKey("gateway", Gateway)
 RUNS = web.AppKey("runs", RunManager)
+JWT_KEY = web.AppKey("jwt_key", bytes)
+PASSWORDS = web.AppKey("passwords", Passwords)

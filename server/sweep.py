@@ -12,8 +12,11 @@ import logging
 import asyncpg
 import redis.asyncio as redis
 
+from server import evaluations, webhooks
 from server.database import SWEEP_LOCK
+from server.idempotency import forget_expired
 from server.redis_keys import delete_session_keys
+from server.sessions import SESSION_COLUMNS, session_from_row
 
 log = logging.getLogger(__name__)
 
@@ -30,16 +33,62 @@ async def sweep_expired_sessions(
         if not await connection.fetchval("SELECT pg_try_advisory_xact_lock($1)", SWEEP_LOCK):
             return None
         while True:
-            rows = await connection.fetch(
-                "DELETE FROM sessions WHERE id IN (SELECT id FROM sessions"
-                " WHERE expires_at <= $1 LIMIT $2) RETURNING id",
+            ids = await connection.fetch(
+                "SELECT id FROM sessions WHERE expires_at <= $1 ORDER BY id LIMIT $2"
+                " FOR UPDATE",
                 now,
                 BATCH,
             )
-            swept.extend(row["id"] for row in rows)
-            if len(rows) < BATCH:
+            batch = [row["id"] for row in ids]
+            await _announce_expiries(connection, batch)
+            await connection.execute("DELETE FROM sessions WHERE id = ANY($1)", batch)
+            swept.extend(batch)
+            if len(batch) < BATCH:
                 break
+    await forget_expired(pool, now)
+    await forget_spent_records(pool, now)
     if swept:
         await delete_session_keys(cache, swept)
         log.info("swept %d expired sessions", len(swept))
     return swept
+
+
+async def _announce_expiries(connection: asyncpg.Connection, session_ids: list[str]) -> None:
+    """`session.expired`, with the final code, language and evaluations, for those of the
+    sessions that belong to an organization; in the deleting transaction."""
+    rows = await connection.fetch(
+        f"SELECT {SESSION_COLUMNS}, s.organization_id, s.expires_at AS expired_at"
+        " FROM sessions s WHERE s.id = ANY($1) AND s.organization_id IS NOT NULL",
+        session_ids,
+    )
+    for row in rows:
+        session = session_from_row(row)
+        data = {
+            "session": session,
+            "code": session["code"],
+            "language": session["language"],
+            "evaluations": await evaluations.list_for_session(connection, session["id"]),
+        }
+        await webhooks.enqueue(
+            connection, row["organization_id"], "session.expired", data, row["expired_at"]
+        )
+
+
+# Finished webhook deliveries stay readable (GET /webhooks/{id}/deliveries) this long.
+DELIVERY_RETENTION_MS = 30 * 86_400_000
+
+
+async def forget_spent_records(pool: asyncpg.Pool, now: int) -> None:
+    """Refresh tokens past their expiry, logins with none left (their access tokens, which
+    live minutes, expired long before), and finished deliveries older than a month. The
+    activity log is kept."""
+    async with pool.acquire() as connection, connection.transaction():
+        await connection.execute("DELETE FROM refresh_tokens WHERE expires_at <= $1", now)
+        await connection.execute(
+            "DELETE FROM login_families f WHERE NOT EXISTS"
+            " (SELECT 1 FROM refresh_tokens r WHERE r.family_id = f.id)"
+        )
+        await connection.execute(
+            "DELETE FROM webhook_deliveries WHERE status <> 'pending' AND created_at <= $1",
+            now - DELIVERY_RETENTION_MS,
+        )

@@ -64,6 +64,17 @@ def settings(backing: Backing, tmp_path: Path) -> Settings:
         public_url="http://duet.test",
         cors_origins=["http://app.test"],
         max_code_bytes=64 * 1024,
+        # Cheap argon2id (production keeps RFC 9106's 64 MiB) and limits no ordinary test
+        # reaches; tests/test_rate_limits.py sets its own.
+        argon2_time_cost=1,
+        argon2_memory_kib=64,
+        argon2_parallelism=1,
+        rate_limit_auth=100_000,
+        rate_limit_join=100_000,
+        rate_limit_api=100_000,
+        webhook_allow_private=True,
+        webhook_poll_interval=0.05,
+        webhook_retry_base=0.1,
     )
 
 

@@ -59,9 +59,11 @@ async def test_session_id_collisions_are_retried(client):
     taken = await create_room(client)
     fresh = secrets.token_hex(4)
     candidates = iter([taken.id, taken.id, fresh])
+    creator = UserInfo.model_validate_json(json.dumps(user()))
     created = await sessions.create_session(
         client.app[POOL],
-        creator=UserInfo.model_validate_json(json.dumps(user())),
+        creator=creator,
+        creator_id=creator.id,
         code="",
         language="python",
         title="",

@@ -21,9 +21,12 @@ async def test_openapi_lists_every_api_route(client):
             continue  # the realtime doors, documented with their events in the README
         if path in ("/", "/s/{session_id}", "/assets/{name}"):
             continue  # the web app's pages, not API
-        path = path.replace("{session_id}", "{sessionId}").replace(
-            "{participant_id}", "{participantId}"
-        )
+        for name, documented_name in (
+            ("session_id", "sessionId"), ("participant_id", "participantId"),
+            ("evaluation_id", "evaluationId"), ("token_id", "tokenId"),
+            ("webhook_id", "webhookId"),
+        ):  # fmt: skip
+            path = path.replace("{" + name + "}", "{" + documented_name + "}")
         served.add((route.method, path))
     assert served == documented
 

@@ -7,6 +7,7 @@ import asyncio
 import os
 import subprocess
 import sys
+import uuid
 
 import asyncpg
 
@@ -14,7 +15,8 @@ from schema.keys import session_key
 from server.clock import now_ms
 from server.database import SWEEP_LOCK
 from server.state import POOL, REDIS
-from server.sweep import sweep_expired_sessions
+from server.sweep import DELIVERY_RETENTION_MS, sweep_expired_sessions
+from tests.accounts_helpers import register
 from tests.conftest import bearer, create_room, expect_error, join
 
 
@@ -123,3 +125,34 @@ async def test_duet_migrate_is_safe_to_run_twice(backing, db):
     assert "none needed" in outputs[1]
     versions = await db.fetch("SELECT version FROM schema_migrations ORDER BY version")
     assert [row["version"] for row in versions][:3] == ["001_sessions", "002_documents", "003_runs"]
+
+
+async def test_the_sweep_forgets_spent_credentials_and_old_deliveries(client, db):
+    account = await register(client)
+    me = await client.get("/api/v1/auth/me", headers=account.headers)
+    assert me.status == 200
+    await db.execute("UPDATE refresh_tokens SET expires_at = 1")
+    organization = (await me.json())["data"]["organization"]["id"]
+    webhook = await db.fetchval(
+        "INSERT INTO webhooks (id, organization_id, url, events, secret, created_at)"
+        " VALUES (gen_random_uuid(), $1, 'https://example.com', '{session.created}', 'whsec_x',"
+        " 0) RETURNING id", uuid.UUID(organization),
+    )  # fmt: skip
+    now = now_ms()
+    for message_id, status, created_at in (
+        ("msg_old_done", "delivered", now - DELIVERY_RETENTION_MS - 1),
+        ("msg_old_pending", "pending", now - DELIVERY_RETENTION_MS - 1),
+        ("msg_recent_done", "failed", now - 1000),
+    ):  # fmt: skip
+        await db.execute(
+            "INSERT INTO webhook_deliveries (id, webhook_id, event, payload, status, created_at,"
+            " next_attempt_at) VALUES ($1, $2, 'session.created', '{}', $3, $4, $5)",
+            message_id, webhook, status, created_at, now + 3_600_000,
+        )  # fmt: skip
+    assert await sweep_expired_sessions(client.app[POOL], client.app[REDIS], now) is not None
+    await expect_error(
+        await client.get("/api/v1/auth/me", headers=account.headers), 401, "UNAUTHORIZED"
+    )
+    left = await db.fetch("SELECT id FROM webhook_deliveries WHERE webhook_id = $1", webhook)
+    assert sorted(row["id"] for row in left) == ["msg_old_pending", "msg_recent_done"]
+    await db.execute("DELETE FROM webhooks WHERE id = $1", webhook)

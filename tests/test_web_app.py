@@ -260,3 +260,54 @@ async def test_a_removed_candidate_sees_why_instead_of_a_broken_room(site, brows
     )
     assert response.status == 204
     await expect(candidate.locator(".problem")).to_contain_text("You left the interview")
+
+
+async def test_an_interviewer_scores_the_candidate_and_ends_the_interview(site, browser):
+    interviewer = await new_page(browser)
+    links = await create_interview(interviewer, site.base)
+    candidate = await new_page(browser)
+    await join_as(candidate, links["candidate"], "Cam Candidate")
+    for tab in ("scorecard", "notes"):
+        await expect(candidate.locator(f"[data-tab={tab}]")).to_have_count(0)
+    await expect(candidate.get_by_role("button", name="End interview")).to_have_count(0)
+
+    await interviewer.locator("[data-tab=scorecard]").click()
+    await interviewer.get_by_role("button", name="Submit scorecard").click()
+    await expect(interviewer.locator(".evaluation-status")).to_have_text(
+        "Choose a rating and a recommendation."
+    )
+    await interviewer.get_by_label("3 — good").check()
+    await interviewer.get_by_label("Yes", exact=True).check()
+    await interviewer.get_by_label("Evaluation").fill("Clear reasoning, slow on tests")
+    await interviewer.get_by_role("button", name="Submit scorecard").click()
+    await expect(interviewer.locator(".evaluation-status")).to_contain_text("Submitted")
+    await interviewer.screenshot(path=artifact("scorecard.png"))
+
+    events = await candidate.evaluate("window.__events.map(([name]) => name)")
+    assert not [name for name in events if "evaluation" in name or "note" in name], events
+    final = await document_text(interviewer)
+    interviewer.on("dialog", lambda dialog: asyncio.ensure_future(dialog.accept()))
+    await interviewer.get_by_role("button", name="End interview").click()
+    await expect(candidate.locator(".problem")).to_contain_text("Interview ended")
+    await expect(interviewer.locator(".status")).to_have_text("Ended")
+    await expect(interviewer.locator(".banner")).to_contain_text("has ended")
+    await interviewer.locator("[data-tab=console]").click()
+    await expect(interviewer.locator("button.run")).to_be_disabled()
+    # The final code stays, and cannot be changed any more.
+    await interviewer.locator(".cm-content").click()
+    await interviewer.keyboard.type("zzz")
+    assert await document_text(interviewer) == final
+    await interviewer.screenshot(path=artifact("ended-interviewer.png"))
+    await candidate.screenshot(path=artifact("ended-candidate.png"))
+
+    # After a reload: still ended, the code and the scorecard still there.
+    await interviewer.reload()
+    await expect(interviewer.locator(".status")).to_have_text("Ended")
+    await wait_for_text(interviewer, final)
+    await interviewer.locator("[data-tab=scorecard]").click()
+    await expect(interviewer.get_by_label("3 — good")).to_be_checked()
+    await expect(interviewer.get_by_label("Evaluation")).to_have_value(
+        "Clear reasoning, slow on tests"
+    )
+    await candidate.reload()
+    await expect(candidate.locator(".problem")).to_contain_text("Interview ended")

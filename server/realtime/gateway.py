@@ -24,6 +24,7 @@ from server.languages import check_language
 from server.realtime.presence import (
     NODE_HEARTBEAT_MS,
     heartbeat,
+    open_sockets,
     socket_closed,
     socket_opened,
 )
@@ -33,7 +34,7 @@ from server.tokens import token_digest
 log = logging.getLogger(__name__)
 
 _TOKEN_OWNER = """
-SELECT t.session_id, t.kind, s.expires_at, p.id, p.name, p.role, p.color
+SELECT t.session_id, t.kind, s.expires_at, s.ended_at, p.id, p.name, p.role, p.color
 FROM session_tokens t
 JOIN sessions s ON s.id = t.session_id
 LEFT JOIN participants p ON p.session_id = t.session_id AND p.id = t.participant_id
@@ -91,6 +92,9 @@ class Gateway:
         self._budgets: dict[str, MessageBudget] = {}
         # `run` and `run_cancel` go to the run manager (set once it exists; see app.py).
         self.runs: RunEvents | None = None
+        # Seed 002: 10 realtime connections per user (checked at connect; concurrent
+        # connects may overshoot by the few that race).
+        self.max_sockets_per_user = 10
         registry.control_handlers["participant_removed"] = self._participant_removed
         registry.control_handlers["presence_lapsed"] = self._presence_lapsed
 
@@ -113,9 +117,19 @@ class Gateway:
             raise Refused("FORBIDDEN", "this token belongs to another session")
         if row["expires_at"] <= now_ms():
             raise Refused("SESSION_EXPIRED", "the session has expired")
+        if row["ended_at"] is not None:
+            raise Refused("SESSION_ENDED", "the interview has ended")
         if row["kind"] != "participant" or row["id"] is None:
             raise Refused("UNAUTHORIZED", "an invite token only joins; connect with the "
                           "participant token that join returned")  # fmt: skip
+        if (
+            await open_sockets(self.cache, row["session_id"], str(row["id"]))
+            >= self.max_sockets_per_user
+        ):
+            raise Refused(
+                "RATE_LIMITED",
+                f"at most {self.max_sockets_per_user} open connections per participant",
+            )
         identity = Identity(
             session_id=row["session_id"],
             participant_id=str(row["id"]),

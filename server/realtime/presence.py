@@ -144,3 +144,14 @@ async def forget_fields(cache: redis.Redis, dead_fields: Mapping[str, list[bytes
         for session_id, fields in dead_fields.items():
             pipe.hdel(presence_key(session_id), *fields)
         await pipe.execute()
+
+
+async def open_sockets(cache: redis.Redis, session_id: str, participant_id: str) -> int:
+    """How many sockets the participant has open on live nodes."""
+    counts = [
+        entry
+        for entry in parse_counts(await cache.hgetall(presence_key(session_id)))
+        if entry.participant_id == participant_id and entry.count > 0
+    ]
+    alive = await live_nodes(cache, (entry.node_id for entry in counts))
+    return sum(entry.count for entry in counts if entry.node_id in alive)

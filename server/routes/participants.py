@@ -5,10 +5,10 @@ from __future__ import annotations
 from aiohttp import web
 
 from schema.models import UpdateParticipantRequest
-from server import sessions
-from server.access import authorize, require_self_or_interviewer
+from server import activity, sessions
+from server.access import READ, require_self_or_interviewer, session_caller
 from server.clock import now_ms
-from server.requests import participant_id_param, read_json, request_token, session_id_param
+from server.requests import participant_id_param, read_json, session_id_param
 from server.responses import json_response
 from server.state import GATEWAY, POOL
 
@@ -19,7 +19,7 @@ routes = web.RouteTableDef()
 async def list_participants(request: web.Request) -> web.Response:
     session_id = session_id_param(request)
     pool = request.app[POOL]
-    await authorize(pool, session_id, request_token(request), now_ms())
+    await session_caller(request, session_id, now_ms(), scope=READ)
     participants = await sessions.list_participants(pool, session_id)
     # The seed answers with a bare {"participants": [...]}; keep that key beside the envelope.
     return json_response(
@@ -32,7 +32,7 @@ async def update_participant(request: web.Request) -> web.Response:
     session_id = session_id_param(request)
     participant_id = participant_id_param(request)
     pool = request.app[POOL]
-    caller = await authorize(pool, session_id, request_token(request), now_ms())
+    caller = await session_caller(request, session_id, now_ms())
     require_self_or_interviewer(caller, participant_id, "edit")
     body = await read_json(request, UpdateParticipantRequest)
     participant = await sessions.update_participant(
@@ -47,8 +47,13 @@ async def remove_participant(request: web.Request) -> web.Response:
     session_id = session_id_param(request)
     participant_id = participant_id_param(request)
     pool = request.app[POOL]
-    caller = await authorize(pool, session_id, request_token(request), now_ms())
+    now = now_ms()
+    caller = await session_caller(request, session_id, now)
     require_self_or_interviewer(caller, participant_id, "remove")
     await sessions.remove_participant(pool, session_id, participant_id)
     await request.app[GATEWAY].remove_participant(session_id, str(participant_id))
+    await activity.record(
+        pool, caller.actor(request), "participant_removed", now, session_id=session_id,
+        organization_id=caller.organization_id, details={"participantId": str(participant_id)},
+    )  # fmt: skip
     return web.Response(status=204)

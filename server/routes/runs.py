@@ -8,10 +8,10 @@ from aiohttp import web
 
 from schema.errors import invalid
 from schema.models import RunRequest
-from server import runs
-from server.access import authorize, authorize_and_fetch
+from server import activity, runs
+from server.access import READ, WRITE, require_active, session_caller, session_caller_and_fetch
 from server.clock import now_ms
-from server.requests import read_json, request_token, session_id_param
+from server.requests import read_json, session_id_param
 from server.responses import envelope
 from server.state import POOL, REGISTRY, RUNS
 
@@ -46,12 +46,16 @@ async def start_run(request: web.Request) -> web.Response:
     """Run the session's document (or the body's `code`/`language`); 202 at once, the
     output follows as room events."""
     session_id = session_id_param(request)
-    caller, session = await authorize_and_fetch(
-        request.app[POOL], session_id, request_token(request), now_ms()
-    )
+    now = now_ms()
+    caller, session = await session_caller_and_fetch(request, session_id, now, scope=WRITE)
+    require_active(caller)
     body = await read_json(request, RunRequest) if request.body_exists else RunRequest()
     room = await request.app[REGISTRY].open(session_id, session["expiresAt"])
     run = await request.app[RUNS].start(room, str(caller.participant_id), body)
+    await activity.record(
+        request.app[POOL], caller.actor(request), "run_started", now, session_id=session_id,
+        organization_id=caller.organization_id, details={"runId": run["id"]},
+    )  # fmt: skip
     return envelope(run, status=202)
 
 
@@ -60,7 +64,7 @@ async def list_runs(request: web.Request) -> web.Response:
     session_id = session_id_param(request)
     limit, before = _page_params(request)
     pool = request.app[POOL]
-    await authorize(pool, session_id, request_token(request), now_ms())
+    await session_caller(request, session_id, now_ms(), scope=READ)
     page, next_cursor = await runs.list_runs(pool, session_id, limit, before)
     return envelope(page, nextCursor=next_cursor)
 
@@ -70,7 +74,7 @@ async def get_run(request: web.Request) -> web.Response:
     session_id = session_id_param(request)
     run_id = run_id_param(request)
     pool = request.app[POOL]
-    await authorize(pool, session_id, request_token(request), now_ms())
+    await session_caller(request, session_id, now_ms(), scope=READ)
     return envelope(await runs.fetch_run(pool, session_id, run_id))
 
 
@@ -80,6 +84,6 @@ async def cancel_run(request: web.Request) -> web.Response:
     the finished run when there was nothing left to stop."""
     session_id = session_id_param(request)
     run_id = run_id_param(request)
-    await authorize(request.app[POOL], session_id, request_token(request), now_ms())
+    await session_caller(request, session_id, now_ms())
     run, was_running = await request.app[RUNS].cancel(session_id, run_id)
     return envelope(run, status=202 if was_running else 200)

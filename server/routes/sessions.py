@@ -1,30 +1,47 @@
-"""`/api/v1/sessions`: create, read, update, delete, join, save code."""
+"""`/api/v1/sessions`: create, list, read, update, delete, join, end, save code."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import asyncpg
 from aiohttp import web
 
 from collab.room import Room
-from schema.errors import ApiError, ErrorCode
+from schema.errors import ApiError, ErrorCode, invalid
 from schema.models import (
     CreateSessionRequest,
     JoinRequest,
     SaveCodeRequest,
     UpdateSessionRequest,
 )
-from server import sessions
-from server.access import Caller, authorize, authorize_and_fetch, require_interviewer
+from server import activity, idempotency, sessions, webhooks
+from server.access import (
+    READ,
+    WRITE,
+    Caller,
+    require_active,
+    require_interviewer,
+    session_caller,
+    session_caller_and_fetch,
+    session_ended,
+)
+from server.activity import Actor
 from server.clock import now_ms
 from server.config import Settings
 from server.languages import check_language
+from server.principals import Principal, optional_principal, require_principal
+from server.rate_limits import client_ip
 from server.redis_keys import delete_session_keys
 from server.requests import check_size, read_json, request_token, session_id_param
 from server.responses import envelope
-from server.state import POOL, REDIS, REGISTRY, RUNS, SETTINGS
+from server.state import JWT_KEY, POOL, REDIS, REGISTRY, RUNS, SETTINGS
 
 routes = web.RouteTableDef()
+
+DEFAULT_PAGE = 20
+MAX_PAGE = 100
+_STATUSES = ("active", "expired", "ended")
 
 
 def public_base_url(request: web.Request, settings: Settings) -> str:
@@ -35,31 +52,156 @@ def invite_url(base: str, session_id: str, token: str) -> str:
     return f"{base}/s/{session_id}?invite={token}"
 
 
+def _created_response(
+    request: web.Request, session: dict[str, Any], tokens: dict[str, str | None]
+) -> web.Response:
+    base = public_base_url(request, request.app[SETTINGS])
+    invites = {
+        role: {"token": tokens[role], "url": invite_url(base, session["id"], str(tokens[role]))}
+        for role in ("interviewer", "candidate")
+    }
+    return envelope(session, status=201, token=tokens["creator"], invites=invites)
+
+
+def _replay(request: web.Request, key: idempotency.IdempotencyKey, stored: dict) -> web.Response:
+    session = stored["body"]["session"]
+    mint = idempotency.token_mint(request.app[JWT_KEY], key)
+    tokens = {
+        "creator": mint(session["id"], "creator") if stored["body"]["hasCreator"] else None,
+        "interviewer": mint(session["id"], "invite:interviewer"),
+        "candidate": mint(session["id"], "invite:candidate"),
+    }
+    response = _created_response(request, session, tokens)
+    response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+async def _creating_principal(request: web.Request) -> Principal | None:
+    """Who creates: an account or API token (with sessions:write), or nobody (anonymous,
+    unless switched off). A session's own token opens that session only."""
+    principal = await optional_principal(request)
+    if principal is None and request_token(request) is not None:
+        raise ApiError(
+            ErrorCode.UNAUTHORIZED,
+            "Sessions are created with an access token or an API token, or with no "
+            "Authorization header at all; participant and invite tokens open one session",
+        )
+    if principal is None and not request.app[SETTINGS].allow_anonymous:
+        raise ApiError(
+            ErrorCode.UNAUTHORIZED,
+            "Creating a session needs an account's access token or an API token",
+        )
+    if principal is not None and not principal.has_scope(WRITE):
+        raise ApiError(ErrorCode.FORBIDDEN, f"This API token lacks the '{WRITE}' scope")
+    return principal
+
+
+async def _idempotency_key(
+    request: web.Request, principal: Principal | None
+) -> idempotency.IdempotencyKey | None:
+    if principal is None:
+        if idempotency.HEADER in request.headers:
+            raise invalid(
+                f"{idempotency.HEADER} needs an account's access token or an API token"
+            )
+        return None
+    return idempotency.from_header(
+        request.headers.get(idempotency.HEADER),
+        idempotency.principal_key(principal.kind, principal.id),
+        request.method, request.path, await request.read(),
+    )  # fmt: skip
+
+
 @routes.post("/api/v1/sessions")
 async def create_session(request: web.Request) -> web.Response:
-    settings = request.app[SETTINGS]
+    settings, pool = request.app[SETTINGS], request.app[POOL]
+    principal = await _creating_principal(request)
     body = await read_json(request, CreateSessionRequest)
+    if body.creator is None and principal is None:
+        raise invalid("Invalid request: 'creator' is required")
     check_language(body.language)
     check_size("code", body.code, settings.max_code_bytes)
-    created = await sessions.create_session(
-        request.app[POOL],
-        creator=body.creator,
-        code=body.code,
-        language=body.language,
-        title=body.title,
-        now=now_ms(),
-        ttl_ms=settings.session_ttl_ms,
-    )
-    base = public_base_url(request, settings)
-    session_id = created.session["id"]
-    invites = {
-        role: {"token": token, "url": invite_url(base, session_id, token)}
-        for role, token in (
-            ("interviewer", created.interviewer_invite),
-            ("candidate", created.candidate_invite),
+    now = now_ms()
+
+    key = await _idempotency_key(request, principal)
+    if key is not None and (stored := await idempotency.find(pool, key, now)) is not None:
+        return _replay(request, key, stored)
+
+    organization_id = principal.organization_id if principal else None
+    actor = Actor.of(principal, client_ip(request), body.creator.id if body.creator else None)
+
+    async def record(connection: asyncpg.Connection, session: dict[str, Any]) -> None:
+        await activity.record(
+            connection, actor, "session_created", now, session_id=session["id"],
+            organization_id=organization_id, details={"title": session["title"]},
+        )  # fmt: skip
+        await webhooks.enqueue(
+            connection, organization_id, "session.created", {"session": session}, now
         )
+        if key is not None:
+            first = {"session": session, "hasCreator": body.creator is not None}
+            await idempotency.remember(connection, key, 201, first, now)
+
+    try:
+        created = await sessions.create_session(
+            pool,
+            creator=body.creator,
+            creator_id=body.creator.id if body.creator else principal.id,  # type: ignore[union-attr]
+            code=body.code,
+            language=body.language,
+            title=body.title,
+            now=now,
+            ttl_ms=settings.session_ttl_ms,
+            owner_id=principal.id if principal and principal.kind == "user" else None,
+            organization_id=organization_id,
+            in_transaction=record,
+            mint=idempotency.token_mint(request.app[JWT_KEY], key) if key else None,
+        )
+    except idempotency.Raced:
+        assert key is not None
+        stored = await idempotency.find(pool, key, now)
+        assert stored is not None
+        return _replay(request, key, stored)
+    tokens = {
+        "creator": created.creator_token,
+        "interviewer": created.interviewer_invite,
+        "candidate": created.candidate_invite,
     }
-    return envelope(created.session, status=201, token=created.creator_token, invites=invites)
+    return _created_response(request, created.session, tokens)
+
+
+def session_list_params(request: web.Request) -> tuple[int, tuple[int, str] | None, str | None]:
+    raw_limit = request.query.get("limit", str(DEFAULT_PAGE))
+    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_PAGE:
+        raise invalid(f"limit must be an integer from 1 to {MAX_PAGE}")
+    status = request.query.get("status")
+    if status is not None and status not in _STATUSES:
+        raise invalid(f"status must be one of {', '.join(_STATUSES)}")
+    raw_cursor = request.query.get("cursor")
+    cursor = None
+    if raw_cursor is not None:
+        try:
+            cursor = sessions.parse_page_cursor(raw_cursor)
+        except ValueError:
+            raise invalid("cursor must be the nextCursor of a previous page") from None
+    return int(raw_limit), cursor, status
+
+
+@routes.get("/api/v1/sessions")
+async def list_sessions(request: web.Request) -> web.Response:
+    """An account's own sessions; with an API token, its organization's."""
+    principal = await require_principal(request, READ)
+    limit, cursor, status = session_list_params(request)
+    page, next_cursor = await sessions.list_sessions(
+        request.app[POOL],
+        owner_id=principal.id if principal.kind == "user" else None,
+        organization_id=principal.organization_id if principal.kind == "api_token" else None,
+        status=status,
+        limit=limit,
+        cursor=cursor,
+        now=now_ms(),
+    )
+    return envelope(page, nextCursor=next_cursor)
 
 
 def with_document(session: dict[str, Any], room: Room) -> dict[str, Any]:
@@ -70,9 +212,7 @@ def with_document(session: dict[str, Any], room: Room) -> dict[str, Any]:
 @routes.get("/api/v1/sessions/{session_id}")
 async def get_session(request: web.Request) -> web.Response:
     session_id = session_id_param(request)
-    _, session = await authorize_and_fetch(
-        request.app[POOL], session_id, request_token(request), now_ms()
-    )
+    _, session = await session_caller_and_fetch(request, session_id, now_ms())
     room = await request.app[REGISTRY].open(session_id, session["expiresAt"])
     return envelope(with_document(session, room))
 
@@ -80,6 +220,7 @@ async def get_session(request: web.Request) -> web.Response:
 async def _update(request: web.Request, caller: Caller, changes: dict[str, str]) -> web.Response:
     settings = request.app[SETTINGS]
     session_id = request.match_info["session_id"]
+    require_active(caller)
     if "language" in changes:
         check_language(changes["language"])
     if "code" in changes:
@@ -102,7 +243,7 @@ async def _update(request: web.Request, caller: Caller, changes: dict[str, str])
 @routes.patch("/api/v1/sessions/{session_id}")
 async def patch_session(request: web.Request) -> web.Response:
     session_id = session_id_param(request)
-    caller = await authorize(request.app[POOL], session_id, request_token(request), now_ms())
+    caller = await session_caller(request, session_id, now_ms())
     body = await read_json(request, UpdateSessionRequest)
     return await _update(request, caller, body.model_dump(exclude_unset=True))
 
@@ -110,7 +251,7 @@ async def patch_session(request: web.Request) -> web.Response:
 @routes.put("/api/v1/sessions/{session_id}/code")
 async def save_code(request: web.Request) -> web.Response:
     session_id = session_id_param(request)
-    caller = await authorize(request.app[POOL], session_id, request_token(request), now_ms())
+    caller = await session_caller(request, session_id, now_ms())
     body = await read_json(request, SaveCodeRequest)
     return await _update(request, caller, body.model_dump(exclude_unset=True))
 
@@ -119,29 +260,84 @@ async def save_code(request: web.Request) -> web.Response:
 async def delete_session(request: web.Request) -> web.Response:
     session_id = session_id_param(request)
     pool = request.app[POOL]
-    caller = await authorize(pool, session_id, request_token(request), now_ms())
+    now = now_ms()
+    caller = await session_caller(request, session_id, now)
     require_interviewer(caller, "delete the session")
     if await sessions.delete_session(pool, session_id):
         await request.app[REGISTRY].close_session(session_id, "session deleted", everywhere=True)
         await request.app[RUNS].release_session(session_id)
         await delete_session_keys(request.app[REDIS], [session_id])
+        await activity.record(
+            pool, caller.actor(request), "session_deleted", now, session_id=session_id,
+            organization_id=caller.organization_id,
+        )  # fmt: skip
     return web.Response(status=204)
+
+
+@routes.post("/api/v1/sessions/{session_id}/end")
+async def end_session(request: web.Request) -> web.Response:
+    """End the interview: editing and running stop for everyone; interviewers keep reading
+    the final code and the runs until the session expires."""
+    session_id = session_id_param(request)
+    now = now_ms()
+    caller = await session_caller(request, session_id, now)
+    require_interviewer(caller, "end the interview")
+
+    expires_at = await sessions.session_expiry(request.app[POOL], session_id)
+    room = await request.app[REGISTRY].open(session_id, expires_at or now)
+
+    async def record(connection: asyncpg.Connection, session: dict[str, Any]) -> None:
+        await activity.record(
+            connection, caller.actor(request), "session_ended", now, session_id=session_id,
+            organization_id=caller.organization_id,
+        )  # fmt: skip
+        final = with_document(session, room)
+        await webhooks.enqueue(
+            connection, caller.organization_id, "session.ended",
+            {"session": final, "code": final["code"], "language": final["language"]}, now,
+        )  # fmt: skip
+
+    session, ended_now = await sessions.end_session(request.app[POOL], session_id, now, record)
+    if ended_now:
+        # Disconnects every client on every node (and stops a run in progress there);
+        # reconnecting is refused with SESSION_ENDED.
+        await request.app[REGISTRY].close_session(
+            session_id, "the interview ended", everywhere=True
+        )
+        # Nothing runs here any more: a session's pod (Kubernetes runner) can go now.
+        await request.app[RUNS].release_session(session_id)
+    room = await request.app[REGISTRY].open(session_id, session["expiresAt"])
+    return envelope(with_document(session, room))
 
 
 @routes.post("/api/v1/sessions/{session_id}/join")
 async def join_session(request: web.Request) -> web.Response:
-    """Join with an invite token (the role comes from the invite), or rejoin with one's own
-    participant token."""
+    """Join with an invite token (the role comes from the invite), rejoin with one's own
+    participant token, or join as the owning account (an interviewer, no invite needed)."""
     session_id = session_id_param(request)
-    caller = await authorize(
-        request.app[POOL], session_id, request_token(request), now_ms(), invite_allowed=True
-    )
+    now = now_ms()
+    caller = await session_caller(request, session_id, now, scope=WRITE, invite_allowed=True)
+    if caller.ended:
+        raise session_ended()
     body = await read_json(request, JoinRequest)
     if caller.kind == "participant" and caller.participant_id != body.user.id:
         raise ApiError(
             ErrorCode.FORBIDDEN, "A participant token can only rejoin as its own participant"
         )
+    actor = Actor.of(caller.principal, client_ip(request), body.user.id)
+
+    async def record(connection: asyncpg.Connection, session: dict[str, Any]) -> None:
+        participant = next(p for p in session["participants"] if p["id"] == str(body.user.id))
+        await activity.record(
+            connection, actor, "session_joined", now, session_id=session_id,
+            organization_id=caller.organization_id, details={"role": participant["role"]},
+        )  # fmt: skip
+        await webhooks.enqueue(
+            connection, caller.organization_id, "participant.joined",
+            {"sessionId": session_id, "participant": participant}, now,
+        )  # fmt: skip
+
     session, token = await sessions.join_session(
-        request.app[POOL], session_id, body.user, caller.role, now_ms()
+        request.app[POOL], session_id, body.user, caller.role, now, record
     )
     return envelope(session, token=token)

@@ -76,3 +76,12 @@ async def test_a_program_that_cannot_start_exits_127_and_says_why(either) -> Non
     )
     assert result.exit_code == 127
     assert b"/nonexistent/program: No such file or directory" in bytes(errors)
+
+
+async def test_every_run_gets_a_network_namespace_of_its_own() -> None:
+    sandbox = BubblewrapSandbox()
+    seen = set()
+    for _ in range(3):
+        captured = await run_code(sandbox, "bash", "readlink /proc/self/ns/net")
+        seen.add(captured.text.strip())
+    assert len(seen) == 3 and os.readlink("/proc/self/ns/net") not in seen, seen

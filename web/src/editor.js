@@ -38,6 +38,7 @@ export function syntaxFor (language) {
 
 export function createEditor (parent, { ytext, awareness, language, onRun }) {
   const syntax = new Compartment()
+  const editable = new Compartment()
   const undoManager = new Y.UndoManager(ytext)
   const view = new EditorView({
     parent,
@@ -50,6 +51,7 @@ export function createEditor (parent, { ytext, awareness, language, onRun }) {
         ]),
         basicSetup,
         syntax.of(syntaxFor(language)),
+        editable.of([]),
         yCollab(ytext, awareness, { undoManager }),
         EditorView.theme({
           '&': { height: '100%' },
@@ -65,6 +67,9 @@ export function createEditor (parent, { ytext, awareness, language, onRun }) {
     view,
     setLanguage (name) {
       view.dispatch({ effects: syntax.reconfigure(syntaxFor(name)) })
+    },
+    setReadOnly () {
+      view.dispatch({ effects: editable.reconfigure([EditorState.readOnly.of(true), EditorView.editable.of(false)]) })
     }
   }
 }

@@ -8,6 +8,7 @@ import { renderRoom } from './room.js'
 const REASONS = {
   SESSION_NOT_FOUND: ['Interview not found', 'This interview does not exist, or it was deleted.'],
   SESSION_EXPIRED: ['Interview expired', 'This interview has ended: sessions last 24 hours.'],
+  SESSION_ENDED: ['Interview ended', 'The interviewer has ended this interview. Thank you for taking part!'],
   UNAUTHORIZED: ['Link not valid', 'This invite link is not valid any more. Ask the interviewer for a new one.'],
   FORBIDDEN: ['Link not valid', 'This link belongs to another interview.'],
   NO_INVITE: ['Invite needed', 'This link has no invite in it. Ask the interviewer for the full link.'],
@@ -71,7 +72,7 @@ function askName (root, sessionId, invite) {
           history.replaceState(null, '', `/s/${sessionId}`)
           renderRoom(root, joined.data, seat)
         } catch (error) {
-          if (['SESSION_NOT_FOUND', 'SESSION_EXPIRED', 'UNAUTHORIZED', 'FORBIDDEN'].includes(error.code)) {
+          if (['SESSION_NOT_FOUND', 'SESSION_EXPIRED', 'SESSION_ENDED', 'UNAUTHORIZED', 'FORBIDDEN'].includes(error.code)) {
             return renderProblem(root, error.code)
           }
           status.textContent = error.message

@@ -7,6 +7,7 @@ import { h, clear, formatLeft } from './dom.js'
 import { createEditor } from './editor.js'
 import { languageOptions, shareLinks } from './home.js'
 import { renderProblem } from './join.js'
+import { EvaluationPanel } from './evaluation.js'
 import { NotesPanel } from './notes.js'
 import { People } from './people.js'
 import { SocketIOProvider } from './provider.js'
@@ -21,11 +22,14 @@ export async function renderRoom (root, session, seat) {
   const me = session.participants.find((p) => p.id === seat.user.id)
   const role = me ? me.role : seat.role
   const isInterviewer = role === 'interviewer'
+  let ended = Boolean(session.endedAt)
+  if (ended && !isInterviewer) return renderProblem(root, 'SESSION_ENDED')
 
   const doc = new Y.Doc()
   const ytext = doc.getText('code')
   const meta = doc.getMap('meta')
   const socket = io({
+    autoConnect: !ended,
     auth: { token: seat.token },
     transports: ['websocket', 'polling'],
     reconnectionDelay: 300,
@@ -42,6 +46,7 @@ export async function renderRoom (root, session, seat) {
     sessionId: session.id, token: seat.token, people, getLanguage: languageOf, getCode: () => ytext.toString()
   })
   const notes = isInterviewer ? new NotesPanel({ sessionId: session.id, token: seat.token, myId: seat.user.id }) : null
+  const scorecard = isInterviewer ? new EvaluationPanel({ sessionId: session.id, token: seat.token, myId: seat.user.id }) : null
 
   // -- header ------------------------------------------------------------------------------
   const status = h('span.status', { 'data-state': 'connecting' }, 'Connecting…')
@@ -68,14 +73,29 @@ export async function renderRoom (root, session, seat) {
       }
     }, 'Invite')
     : null
+  const endButton = isInterviewer
+    ? h('button.danger', {
+      type: 'button',
+      onclick: async () => {
+        if (!confirm('End the interview for everyone? Editing and running stop; you keep the code, runs, notes and scorecard.')) return
+        try {
+          await api('POST', `/sessions/${session.id}/end`, { token: seat.token })
+          enterEnded()
+        } catch (error) {
+          runs.showError(error.message)
+        }
+      }
+    }, 'End interview')
+    : null
   const header = h('header.topbar', {},
     h('a.logo', { href: '/', title: 'New interview' }, 'Duet'),
     h('span.title', {}, session.title || 'Interview'),
-    picker, status, timeLeft, shareButton)
+    picker, status, timeLeft, shareButton, endButton)
 
   // -- side panel with tabs ------------------------------------------------------------------
   const tabs = [['Console', runs.element], ['History', runs.historyElement]]
   if (notes) tabs.push(['Notes', notes.element])
+  if (scorecard) tabs.push(['Scorecard', scorecard.element])
   const tabBar = h('nav.tabs', { role: 'tablist' })
   const tabBody = h('div.tab-body')
   const select = (index) => {
@@ -121,16 +141,35 @@ export async function renderRoom (root, session, seat) {
     socket.disconnect()
     renderProblem(root, code === 'UNAUTHORIZED' ? 'REMOVED' : code, message)
   }
+  // The interview was ended: nobody edits or runs any more. Interviewers keep the final
+  // code, the runs, their notes and the scorecard; candidates see a page that says so.
+  const enterEnded = () => {
+    if (!isInterviewer) return fatal('SESSION_ENDED')
+    ended = true
+    socket.disconnect()
+    editor.setReadOnly()
+    picker.disabled = true
+    runs.runButton.disabled = true
+    if (endButton) endButton.remove()
+    if (shareButton) shareButton.remove()
+    if (sharePopover) sharePopover.remove()
+    setStatus('ended', 'Ended')
+    banner.hidden = false
+    banner.textContent = 'This interview has ended. The code and runs are read-only; notes and the scorecard stay open.'
+  }
   socket.on('connect', () => setStatus('live', 'Live'))
   socket.on('disconnect', async (reason) => {
+    if (ended) return
     setStatus('reconnecting', 'Reconnecting…')
     if (reason === 'io server disconnect') {
-      // The server closed this socket on purpose: the session may be gone, or we were
-      // removed. Ask; otherwise come back.
+      // The server closed this socket on purpose: the session may be gone or ended, or we
+      // were removed. Ask; otherwise come back.
       try {
-        await api('GET', `/sessions/${session.id}`, { token: seat.token })
+        const { data } = await api('GET', `/sessions/${session.id}`, { token: seat.token })
+        if (data.endedAt) return enterEnded()
         setTimeout(() => socket.connect(), 500)
       } catch (error) {
+        if (error.code === 'SESSION_ENDED') return enterEnded()
         if (FATAL.has(error.code)) fatal(error.code, error.message)
         else setTimeout(() => socket.connect(), 2000)
       }
@@ -138,6 +177,7 @@ export async function renderRoom (root, session, seat) {
   })
   socket.on('connect_error', (error) => {
     const code = error.data && error.data.code
+    if (code === 'SESSION_ENDED') return enterEnded()
     if (FATAL.has(code)) return fatal(code, error.message)
     setStatus('reconnecting', 'Reconnecting…')
     if (!socket.active) setTimeout(() => socket.connect(), 2000)
@@ -158,6 +198,7 @@ export async function renderRoom (root, session, seat) {
     socket.on('note_updated', (note) => notes.upsert(note))
     socket.on('note_deleted', ({ id }) => notes.removed(id))
     notes.load()
+    scorecard.load()
   }
   runs.loadHistory()
 
@@ -173,6 +214,12 @@ export async function renderRoom (root, session, seat) {
   }
   const timer = setInterval(tick, 1000)
   tick()
+
+  if (ended) {
+    // Nothing to sync with: show the final code as the server kept it.
+    ytext.insert(0, session.code)
+    enterEnded()
+  }
 
   // A handle for debugging from the console (and for the browser tests).
   window.duet = { socket, doc, provider, editor, session, seat }

@@ -1,0 +1,90 @@
+"""Interviewers' scorecards for a session: one per interviewer, replaced when submitted
+again. Kept apart from the shared document and never sent to a candidate."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import asyncpg
+
+from schema.errors import ApiError, ErrorCode
+
+_COLUMNS = (
+    "id, session_id, author_type, author_id, author_name, rating, recommendation, text,"
+    " created_at, updated_at"
+)
+
+
+def evaluation_from_row(row: asyncpg.Record) -> dict[str, Any]:
+    return {
+        "id": str(row["id"]),
+        "sessionId": row["session_id"],
+        "authorId": str(row["author_id"]),
+        "authorName": row["author_name"],
+        "authorType": row["author_type"],
+        "rating": row["rating"],
+        "recommendation": row["recommendation"],
+        "text": row["text"],
+        "createdAt": row["created_at"],
+        "updatedAt": row["updated_at"],
+    }
+
+
+async def author_name(
+    connection: asyncpg.Connection, session_id: str, author_type: str, author_id: uuid.UUID
+) -> str:
+    if author_type == "user":
+        name = await connection.fetchval("SELECT username FROM users WHERE id = $1", author_id)
+    else:
+        name = await connection.fetchval(
+            "SELECT name FROM participants WHERE session_id = $1 AND id = $2",
+            session_id,
+            author_id,
+        )
+    return name or "unknown"
+
+
+async def submit(
+    connection: asyncpg.Connection,
+    session_id: str,
+    author_type: str,
+    author_id: uuid.UUID,
+    rating: int,
+    recommendation: str,
+    text: str,
+    now: int,
+) -> tuple[dict[str, Any], bool]:
+    """Create or replace the author's scorecard; returns it and whether it is new."""
+    name = await author_name(connection, session_id, author_type, author_id)
+    row = await connection.fetchrow(
+        f"INSERT INTO evaluations ({_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)"
+        " ON CONFLICT (session_id, author_id) DO UPDATE SET rating = EXCLUDED.rating,"
+        " recommendation = EXCLUDED.recommendation, text = EXCLUDED.text,"
+        " author_name = EXCLUDED.author_name, updated_at = EXCLUDED.updated_at"
+        f" RETURNING {_COLUMNS}, (xmax = 0) AS inserted",
+        uuid.uuid4(), session_id, author_type, author_id, name, rating, recommendation, text,
+        now,
+    )  # fmt: skip
+    return evaluation_from_row(row), bool(row["inserted"])
+
+
+async def list_for_session(
+    connection: asyncpg.Connection | asyncpg.Pool, session_id: str
+) -> list[dict[str, Any]]:
+    rows = await connection.fetch(
+        f"SELECT {_COLUMNS} FROM evaluations WHERE session_id = $1 ORDER BY created_at, id",
+        session_id,
+    )
+    return [evaluation_from_row(row) for row in rows]
+
+
+async def fetch(pool: asyncpg.Pool, session_id: str, evaluation_id: uuid.UUID) -> dict[str, Any]:
+    row = await pool.fetchrow(
+        f"SELECT {_COLUMNS} FROM evaluations WHERE session_id = $1 AND id = $2",
+        session_id,
+        evaluation_id,
+    )
+    if row is None:
+        raise ApiError(ErrorCode.EVALUATION_NOT_FOUND, "Evaluation not found")
+    return evaluation_from_row(row)

@@ -1,0 +1,233 @@
+"""Webhook endpoints of an organization, and the outbox that feeds them.
+
+`enqueue` writes one delivery per subscribed endpoint on the caller's connection, inside
+the transaction of the change it reports: the change and its notification commit or roll
+back together. `server/webhook_delivery.py` sends them.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import secrets
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import asyncpg
+
+from schema.errors import ApiError, ErrorCode, invalid
+from server.webhook_signing import new_secret
+
+EVENTS = (
+    "session.created",
+    "participant.joined",
+    "run.finished",
+    "session.ended",
+    "session.expired",
+    "evaluation.submitted",
+)
+MAX_WEBHOOKS_PER_ORGANIZATION = 20
+
+
+def check_url(url: str, *, allow_private: bool) -> str:
+    """http(s) with a host; loopback, private and link-local addresses only when allowed
+    (a webhook must not become a way to reach the server's own network)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        raise invalid("'url' must be an http or https URL") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise invalid("'url' must be an http or https URL")
+    if allow_private:
+        return url
+    host = parts.hostname
+    if host == "localhost" or host.endswith(".localhost"):
+        raise invalid("'url' must not point at this machine")
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return url
+    if not address.is_global:
+        raise invalid("'url' must not point at a private, loopback or link-local address")
+    return url
+
+
+def webhook_from_row(row: asyncpg.Record) -> dict[str, Any]:
+    return {
+        "id": str(row["id"]),
+        "url": row["url"],
+        "events": list(row["events"]),
+        "description": row["description"],
+        "createdAt": row["created_at"],
+    }
+
+
+async def create_webhook(
+    pool: asyncpg.Pool,
+    organization_id: uuid.UUID,
+    created_by: uuid.UUID | None,
+    url: str,
+    events: list[str],
+    description: str,
+    now: int,
+    in_transaction: Callable[[asyncpg.Connection, dict[str, Any]], Awaitable[None]] | None = None,
+) -> tuple[dict[str, Any], str]:
+    secret = new_secret()
+    async with pool.acquire() as connection, connection.transaction():
+        # Serialises creations per organization, so the cap holds under concurrency.
+        await connection.execute(
+            "SELECT id FROM organizations WHERE id = $1 FOR UPDATE", organization_id
+        )
+        count = await connection.fetchval(
+            "SELECT count(*) FROM webhooks WHERE organization_id = $1", organization_id
+        )
+        if count >= MAX_WEBHOOKS_PER_ORGANIZATION:
+            raise ApiError(
+                ErrorCode.CONFLICT,
+                f"An organization may have at most {MAX_WEBHOOKS_PER_ORGANIZATION} webhooks",
+            )
+        row = await connection.fetchrow(
+            "INSERT INTO webhooks (id, organization_id, url, events, description, secret,"
+            " created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *",
+            uuid.uuid4(),
+            organization_id,
+            url,
+            sorted(set(events)),
+            description,
+            secret,
+            created_by,
+            now,
+        )
+        webhook = webhook_from_row(row)
+        if in_transaction is not None:
+            await in_transaction(connection, webhook)
+    return webhook, secret
+
+
+async def list_webhooks(pool: asyncpg.Pool, organization_id: uuid.UUID) -> list[dict[str, Any]]:
+    rows = await pool.fetch(
+        "SELECT * FROM webhooks WHERE organization_id = $1 ORDER BY created_at, id",
+        organization_id,
+    )
+    return [webhook_from_row(row) for row in rows]
+
+
+async def fetch_webhook(
+    pool: asyncpg.Pool, organization_id: uuid.UUID, webhook_id: uuid.UUID
+) -> dict[str, Any]:
+    row = await pool.fetchrow(
+        "SELECT * FROM webhooks WHERE id = $1 AND organization_id = $2",
+        webhook_id,
+        organization_id,
+    )
+    if row is None:
+        raise ApiError(ErrorCode.WEBHOOK_NOT_FOUND, "Webhook not found")
+    return webhook_from_row(row)
+
+
+async def fetch_webhook_with_secret(
+    pool: asyncpg.Pool, organization_id: uuid.UUID, webhook_id: uuid.UUID
+) -> tuple[dict[str, Any], str]:
+    """For an idempotent replay of the creation, which showed the secret."""
+    row = await pool.fetchrow(
+        "SELECT * FROM webhooks WHERE id = $1 AND organization_id = $2",
+        webhook_id,
+        organization_id,
+    )
+    if row is None:
+        raise ApiError(ErrorCode.WEBHOOK_NOT_FOUND, "Webhook not found (deleted since)")
+    return webhook_from_row(row), row["secret"]
+
+
+async def delete_webhook(
+    pool: asyncpg.Pool, organization_id: uuid.UUID, webhook_id: uuid.UUID
+) -> None:
+    deleted = await pool.fetchval(
+        "DELETE FROM webhooks WHERE id = $1 AND organization_id = $2 RETURNING id",
+        webhook_id,
+        organization_id,
+    )
+    if deleted is None:
+        raise ApiError(ErrorCode.WEBHOOK_NOT_FOUND, "Webhook not found")
+
+
+def new_message_id() -> str:
+    return "msg_" + secrets.token_hex(16)
+
+
+def iso_time(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds")
+
+
+async def enqueue(
+    connection: asyncpg.Connection,
+    organization_id: uuid.UUID | None,
+    event: str,
+    data: dict[str, Any],
+    now: int,
+) -> int:
+    """Write a delivery of `event` for each endpoint subscribed to it; returns how many."""
+    assert event in EVENTS, event
+    if organization_id is None:
+        return 0
+    webhook_ids = await connection.fetch(
+        "SELECT id FROM webhooks WHERE organization_id = $1 AND $2 = ANY(events)",
+        organization_id,
+        event,
+    )
+    if not webhook_ids:
+        return 0
+    payload = json.dumps(
+        {"type": event, "timestamp": iso_time(now), "data": data}, ensure_ascii=False
+    )
+    await connection.executemany(
+        "INSERT INTO webhook_deliveries (id, webhook_id, event, payload, created_at,"
+        " next_attempt_at) VALUES ($1, $2, $3, $4, $5, $5)",
+        [(new_message_id(), row["id"], event, payload, now) for row in webhook_ids],
+    )
+    return len(webhook_ids)
+
+
+def delivery_from_row(row: asyncpg.Record, attempts: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "event": row["event"],
+        "status": row["status"],
+        "attempts": row["attempts"],
+        "createdAt": row["created_at"],
+        "nextAttemptAt": row["next_attempt_at"] if row["status"] == "pending" else None,
+        "deliveredAt": row["delivered_at"],
+        "payload": json.loads(row["payload"]),
+        "history": attempts,
+    }
+
+
+async def list_deliveries(
+    pool: asyncpg.Pool, webhook_id: uuid.UUID, limit: int, before: int | None
+) -> tuple[list[dict[str, Any]], str | None]:
+    rows = await pool.fetch(
+        "SELECT * FROM webhook_deliveries WHERE webhook_id = $1"
+        " AND ($2::bigint IS NULL OR seq < $2) ORDER BY seq DESC LIMIT $3",
+        webhook_id,
+        before,
+        limit + 1,
+    )
+    rows, more = rows[:limit], len(rows) > limit
+    attempts = await pool.fetch(
+        "SELECT * FROM webhook_attempts WHERE delivery_id = ANY($1) ORDER BY id",
+        [row["id"] for row in rows],
+    )
+    by_delivery: dict[str, list[dict[str, Any]]] = {}
+    for attempt in attempts:
+        by_delivery.setdefault(attempt["delivery_id"], []).append({
+            "at": attempt["attempted_at"],
+            "statusCode": attempt["status_code"],
+            "error": attempt["error"],
+            "response": attempt["response_body"],
+            "durationMs": attempt["duration_ms"],
+        })  # fmt: skip
+    page = [delivery_from_row(row, by_delivery.get(row["id"], [])) for row in rows]
+    return page, (str(rows[-1]["seq"]) if more else None)

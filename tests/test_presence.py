@@ -13,7 +13,7 @@ from server.app import create_app
 from server.database import PRESENCE_LOCK
 from server.presence_sweep import reconcile_presence
 from server.realtime.presence import heartbeat
-from server.state import POOL, REDIS, REGISTRY
+from server.state import GATEWAY, POOL, REDIS, REGISTRY
 from tests.conftest import Backing, create_room, join, user
 from tests.peers import JsonPeer, eventually
 from tests.processes import ServerProcess
@@ -165,3 +165,42 @@ async def test_a_leave_the_sweep_already_announced_is_not_announced_again(
     finally:
         for peer in (watcher, leaving):
             await peer.disconnect()
+
+
+async def test_a_live_node_whose_heartbeat_lapsed_counts_its_sockets_again(
+    aiohttp_client, settings, db, cache
+):
+    # The default heartbeat (30 s: a beat every 10 s) does not beat on its own during the test.
+    node = await aiohttp_client(create_app(settings))
+    room = await create_room(node)
+    candidate, token = await join(node, room, room.candidate_invite)
+    url = str(node.make_url("/"))
+    watcher, peer = JsonPeer(), JsonPeer()
+    try:
+        await watcher.connect(url, room.token)
+        await peer.connect(url, token)
+        await eventually(lambda: _joined(watcher, candidate))
+        registry, key = node.app[REGISTRY], f"duet:session:{room.id}:presence"
+        counts = await cache.hgetall(key)
+        # Redis out of reach for longer than the heartbeat's life: another node's presence
+        # sweep takes this node for dead.
+        await cache.delete(f"duet:node:{registry.node_id}")
+        went = await reconcile_presence(
+            node.app[POOL], node.app[REDIS], node.app[GATEWAY].announce_lapsed
+        )
+        assert set(went[room.id]) == {candidate["id"], room.creator["id"]}
+        assert await _online(db, room.id, candidate) is False and not await cache.hlen(key)
+
+        await registry.heartbeat(cache, registry.node_id)  # the node's next beat
+        assert await cache.hgetall(key) == counts
+        assert await _online(db, room.id, candidate) is True
+        assert await _online(db, room.id, room.creator) is True
+        await eventually(lambda: len([e for e in watcher.events["user_join"]
+                                      if e["user"]["id"] == candidate["id"]]) == 2)  # fmt: skip
+        # Its sockets are counted as before: the last one closing sets it offline again.
+        await peer.disconnect()
+        await eventually(lambda: _left(watcher, candidate), what="the leave")
+        assert await _online(db, room.id, candidate) is False
+    finally:
+        for made in (watcher, peer):
+            await made.disconnect()

@@ -25,6 +25,7 @@ from server.realtime.presence import (
     NODE_HEARTBEAT_MS,
     heartbeat,
     open_sockets,
+    recount,
     socket_closed,
     socket_opened,
 )
@@ -98,8 +99,28 @@ class Gateway:
         registry.control_handlers["participant_removed"] = self._participant_removed
         registry.control_handlers["presence_lapsed"] = self._presence_lapsed
 
+        # The sockets this node has counted in Redis, and a lock that keeps counting and
+        # recounting (after a lapsed heartbeat) from crossing each other.
+        self._counted: dict[str, tuple[Connection, Room, int]] = {}
+        self._presence_lock = asyncio.Lock()
+        self._beaten = False
+        self._recount_pending = False
+
         async def beat(cache: redis.Redis, node_id: str) -> None:
-            await heartbeat(cache, node_id, heartbeat_ms)
+            alive = await heartbeat(cache, node_id, heartbeat_ms)
+            if not alive and self._beaten:
+                # Redis was out of reach (or this process stalled) for longer than the
+                # heartbeat's life: the presence sweep may have set our participants
+                # offline and removed our counts. Put them back.
+                log.warning("this node's heartbeat had lapsed; counting its sockets again")
+                self._recount_pending = True
+            self._beaten = True
+            if self._recount_pending:
+                try:
+                    await self._recount()
+                    self._recount_pending = False
+                except BACKING_SERVICE_ERRORS:
+                    log.warning("recounting sockets failed; the next beat retries", exc_info=True)
 
         registry.heartbeat = beat
         # Three beats per lifetime: one late beat does not make a live node look dead.
@@ -145,13 +166,15 @@ class Gateway:
         self._locks[connection.id] = asyncio.Lock()
         self._budgets[connection.id] = MessageBudget()
         room.join(connection)
-        first = await socket_opened(
-            self.cache,
-            identity.session_id,
-            identity.participant_id,
-            self.registry.node_id,
-            admission.expires_at_ms,
-        )
+        async with self._presence_lock:
+            first = await socket_opened(
+                self.cache,
+                identity.session_id,
+                identity.participant_id,
+                self.registry.node_id,
+                admission.expires_at_ms,
+            )
+            self._counted[connection.id] = (connection, room, admission.expires_at_ms)
         if first:
             await self._set_online(identity, True)
             user = {"id": identity.participant_id, "name": identity.name,
@@ -164,9 +187,11 @@ class Gateway:
         self._budgets.pop(connection.id, None)
         room.leave(connection)
         try:
-            last = await socket_closed(
-                self.cache, identity.session_id, identity.participant_id, self.registry.node_id
-            )
+            async with self._presence_lock:
+                counted = self._counted.pop(connection.id, None) is not None
+                last = counted and await socket_closed(
+                    self.cache, identity.session_id, identity.participant_id, self.registry.node_id
+                )
             # Already offline: the presence sweep took this one for stranded on a dead
             # node an instant ago, and announced the leave itself.
             if last and await self._set_online(identity, False) is False:
@@ -176,6 +201,25 @@ class Gateway:
             return
         if last:
             room.announce("user_leave", {"userId": identity.participant_id, "timestamp": now_ms()})
+
+    async def _recount(self) -> None:
+        counts: dict[tuple[str, str], int] = {}
+        expiry: dict[str, int] = {}
+        people: dict[tuple[str, str], tuple[Identity, Room]] = {}
+        async with self._presence_lock:
+            for connection, room, expires_at_ms in self._counted.values():
+                identity = connection.identity
+                key = (identity.session_id, identity.participant_id)
+                counts[key] = counts.get(key, 0) + 1
+                expiry[identity.session_id] = expires_at_ms
+                people[key] = (identity, room)
+            await recount(self.cache, self.registry.node_id, counts, expiry)
+        for identity, room in people.values():
+            # Set offline meanwhile (and its leave announced): back online, and say so.
+            if await self._set_online(identity, True) is False:
+                user = {"id": identity.participant_id, "name": identity.name,
+                        "role": identity.role, "color": identity.color}  # fmt: skip
+                room.announce("user_join", {"user": user, "timestamp": now_ms()})
 
     async def _set_online(self, identity: Identity, online: bool) -> bool | None:
         """Record the state; return what it was before (None: no such participant)."""

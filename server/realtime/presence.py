@@ -26,8 +26,29 @@ def node_key(node_id: str) -> str:
     return f"duet:node:{node_id}"
 
 
-async def heartbeat(cache: redis.Redis, node_id: str, ttl_ms: int = NODE_HEARTBEAT_MS) -> None:
-    await cache.set(node_key(node_id), "1", px=ttl_ms)
+async def heartbeat(cache: redis.Redis, node_id: str, ttl_ms: int = NODE_HEARTBEAT_MS) -> bool:
+    """Keep the node's key alive; false when it had lapsed (or this is the first beat)."""
+    async with cache.pipeline(transaction=True) as pipe:
+        pipe.exists(node_key(node_id))
+        pipe.set(node_key(node_id), "1", px=ttl_ms)
+        existed, _ = await pipe.execute()
+    return bool(existed)
+
+
+async def recount(
+    cache: redis.Redis,
+    node_id: str,
+    counts: Mapping[tuple[str, str], int],
+    expiry: Mapping[str, int],
+) -> None:
+    """Write this node's socket counts (per session and participant) back after its heartbeat
+    lapsed: the presence sweep may have removed them meanwhile."""
+    async with cache.pipeline(transaction=False) as pipe:
+        for (session_id, participant_id), count in counts.items():
+            pipe.hset(presence_key(session_id), f"{participant_id}|{node_id}", count)
+        for session_id, expires_at_ms in expiry.items():
+            pipe.pexpireat(presence_key(session_id), expires_at_ms)
+        await pipe.execute()
 
 
 @dataclass(frozen=True)

@@ -4,14 +4,15 @@ periodically; it finds participants marked online whose every counted socket was
 whose heartbeat has lapsed, removes the dead nodes' counts, sets those participants offline
 and has every node announce `user_leave`.
 
-A first pass reads without locks (it usually finds nothing). Candidates are then locked
-(`FOR UPDATE`) and checked again, in a transaction holding an advisory lock so one process
-works at a time. The row lock orders this job against a socket opening elsewhere: that
-socket is counted in Redis before its `isOnline = true` is written, so either the second
-check sees it, or its write waits for this transaction and lands after the `false`. The
-leave is published before the commit, so on other nodes it arrives before that socket's
-`user_join`. Node ids are random per process start, so a node found dead never comes
-back under its id to count again.
+One process works at a time (a transaction-scoped advisory lock; the others skip the
+round). A first pass reads without row locks (it usually finds nothing); candidates are
+then locked (`FOR UPDATE`) and checked again. The row lock orders this job against a socket
+opening elsewhere: that socket is counted in Redis before its `isOnline = true` is written,
+so either the second check sees it, or its write waits for this transaction and lands after
+the `false`. The leave is published before the commit, so on other nodes it arrives before
+that socket's `user_join`. A node taken for dead that was alive after all (Redis out of its
+reach for longer than the heartbeat's life) writes its counts back at its next beat and
+announces the joins (`server.realtime.gateway`).
 """
 
 from __future__ import annotations
@@ -70,15 +71,16 @@ async def reconcile_presence(
 ) -> dict[str, list[str]] | None:
     """Set offline who was online only on dead nodes; return them per session (None when
     another process holds the lock)."""
-    first = await find_lapsed(cache, _group(await pool.fetch(_ONLINE, now_ms())))
-    if not first.offline and not first.dead_fields:
-        return {}
     async with pool.acquire() as connection, connection.transaction():
         if not await connection.fetchval("SELECT pg_try_advisory_xact_lock($1)", PRESENCE_LOCK):
             return None
+        online = _group(await connection.fetch(_ONLINE, now_ms()))
+        first = await find_lapsed(cache, online)
+        await forget_fields(cache, first.dead_fields)
+        if not first.offline:
+            return {}
         locked = _group(await connection.fetch(_LOCK_CANDIDATES, *_columns(first.offline)))
         second = await find_lapsed(cache, locked)
-        await forget_fields(cache, {**first.dead_fields, **second.dead_fields})
         if not second.offline:
             return {}
         await connection.execute(_SET_OFFLINE, *_columns(second.offline))

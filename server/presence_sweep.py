@@ -76,11 +76,14 @@ async def reconcile_presence(
             return None
         online = _group(await connection.fetch(_ONLINE, now_ms()))
         first = await find_lapsed(cache, online)
-        await forget_fields(cache, first.dead_fields)
         if not first.offline:
+            await forget_fields(cache, first.dead_fields)
             return {}
         locked = _group(await connection.fetch(_LOCK_CANDIDATES, *_columns(first.offline)))
         second = await find_lapsed(cache, locked)
+        # Only now: with the dead nodes' counts gone, the check could not tell who was
+        # stranded on them.
+        await forget_fields(cache, {**first.dead_fields, **second.dead_fields})
         if not second.offline:
             return {}
         await connection.execute(_SET_OFFLINE, *_columns(second.offline))

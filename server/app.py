@@ -148,7 +148,7 @@ async def _close_rooms(app: web.Application) -> None:
 
 
 async def _webhook_deliveries(app: web.Application) -> AsyncIterator[None]:
-    delivery = WebhookDelivery(app[POOL], app[SETTINGS])
+    delivery = WebhookDelivery(app[POOL], app[SETTINGS], app[JWT_KEY])
     await delivery.start()
     try:
         yield

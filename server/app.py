@@ -28,6 +28,7 @@ from server.database import create_pool, migrate
 from server.middleware import cors_middleware, error_middleware
 from server.passwords import Passwords
 from server.pod_sweep import sweep_pods
+from server.rate_counter import RateCounter
 from server.rate_limits import rate_limit_middleware
 from server.realtime import websockets
 from server.realtime.gateway import Gateway
@@ -54,6 +55,7 @@ from server.state import (
     JWT_KEY,
     PASSWORDS,
     POOL,
+    RATE_COUNTER,
     REDIS,
     REGISTRY,
     RUNS,
@@ -80,6 +82,7 @@ async def _backing_services(app: web.Application) -> AsyncIterator[None]:
             await migrate(connection)
         app[POOL] = pool
         app[REDIS] = cache
+        app[RATE_COUNTER] = RateCounter(cache)
         yield
     finally:
         await pool.close()

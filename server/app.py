@@ -29,6 +29,7 @@ from server.middleware import cors_middleware, error_middleware
 from server.passwords import Passwords
 from server.pod_sweep import sweep_pods
 from server.presence_sweep import reconcile_presence
+from server.rate_counter import RateCounter
 from server.rate_limits import rate_limit_middleware
 from server.realtime import websockets
 from server.realtime.gateway import Gateway
@@ -55,6 +56,7 @@ from server.state import (
     JWT_KEY,
     PASSWORDS,
     POOL,
+    RATE_COUNTER,
     REDIS,
     REGISTRY,
     RUNS,
@@ -81,6 +83,7 @@ async def _backing_services(app: web.Application) -> AsyncIterator[None]:
             await migrate(connection)
         app[POOL] = pool
         app[REDIS] = cache
+        app[RATE_COUNTER] = RateCounter(cache)
         yield
     finally:
         await pool.close()
@@ -151,7 +154,7 @@ async def _close_rooms(app: web.Application) -> None:
 
 
 async def _webhook_deliveries(app: web.Application) -> AsyncIterator[None]:
-    delivery = WebhookDelivery(app[POOL], app[SETTINGS])
+    delivery = WebhookDelivery(app[POOL], app[SETTINGS], app[JWT_KEY])
     await delivery.start()
     try:
         yield

@@ -18,21 +18,11 @@ from aiohttp import web
 
 from schema.errors import ApiError, ErrorCode
 from server.requests import request_token
-from server.state import REDIS, SETTINGS
+from server.state import RATE_COUNTER, SETTINGS
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 _VERDICTS = web.RequestKey("rate_limit_verdicts", list)
-# Count and start the window atomically; the window's remaining time comes back with it.
-_HIT = """
-local count = redis.call('INCR', KEYS[1])
-local ttl = redis.call('PTTL', KEYS[1])
-if ttl < 0 then
-  redis.call('PEXPIRE', KEYS[1], ARGV[1])
-  ttl = tonumber(ARGV[1])
-end
-return {count, ttl}
-"""
 _AUTH_PATHS = frozenset(
     {"/api/v1/auth/login", "/api/v1/auth/register", "/api/v1/auth/refresh"}
 )
@@ -75,7 +65,7 @@ async def enforce(request: web.Request, bucket: str, key: str, limit: int) -> Ve
     """Count this request in `bucket` for `key`; 429 when it is over the limit."""
     window_ms = request.app[SETTINGS].rate_limit_window * 1000
     redis_key = f"duet:ratelimit:{bucket}:{_key_part(key)}"
-    count, ttl = await request.app[REDIS].eval(_HIT, 1, redis_key, window_ms)
+    count, ttl = await request.app[RATE_COUNTER].hit(redis_key, window_ms)
     verdict = Verdict(limit, int(count), int(ttl))
     request.setdefault(_VERDICTS, []).append(verdict)
     if not verdict.allowed:

@@ -9,6 +9,7 @@ from aiohttp import web
 from collab.rooms import RoomRegistry
 from server.config import Settings
 from server.passwords import Passwords
+from server.rate_counter import RateCounter
 from server.realtime.gateway import Gateway
 from server.runs import RunManager
 
@@ -21,3 +22,4 @@ GATEWAY = web.AppKey("gateway", Gateway)
 RUNS = web.AppKey("runs", RunManager)
 JWT_KEY = web.AppKey("jwt_key", bytes)
 PASSWORDS = web.AppKey("passwords", Passwords)
+RATE_COUNTER = web.AppKey("rate_counter", RateCounter)

@@ -22,8 +22,10 @@ import asyncpg
 from aiohttp.abc import AbstractResolver, ResolveResult
 
 from schema.errors import ApiError
+from server.access_tokens import load_signing_key
 from server.clock import now_ms
 from server.config import Settings
+from server.secret_box import SecretUnreadable, unseal
 from server.webhook_signing import headers
 from server.webhooks import check_url
 
@@ -75,9 +77,13 @@ def retry_delay_ms(settings: Settings, attempts: int) -> int:
 
 
 class WebhookDelivery:
-    def __init__(self, pool: asyncpg.Pool, settings: Settings) -> None:
+    def __init__(
+        self, pool: asyncpg.Pool, settings: Settings, server_key: bytes | None = None
+    ) -> None:
         self.pool = pool
         self.settings = settings
+        # Unseals the stored signing secrets (server/secret_box.py).
+        self.server_key = server_key if server_key is not None else load_signing_key(settings)
         self._task: asyncio.Task[None] | None = None
         self._http: aiohttp.ClientSession | None = None
 
@@ -140,12 +146,17 @@ class WebhookDelivery:
             async with self._http.post(
                 row["url"],
                 data=body,
-                headers=headers(row["secret"], row["id"], attempted_at // 1000, body),
+                headers=headers(
+                    unseal(self.server_key, row["secret"]), row["id"], attempted_at // 1000, body
+                ),
                 allow_redirects=False,
             ) as response:
                 status_code = response.status
                 raw = await response.content.read(_RESPONSE_KEPT)
                 response_text = raw.decode("utf-8", "replace").replace("\x00", "\ufffd")
+        except SecretUnreadable as unreadable:
+            # Retried until given up: the key may come back (a misconfigured replica).
+            error = f"signing secret unreadable: {unreadable}; check DUET_JWT_SECRET"
         except ApiError as refused:
             error = f"refused: {refused.message}"
         except (aiohttp.ClientError, TimeoutError, OSError, ValueError) as failure:

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 import asyncpg
 
 from schema.errors import ApiError, ErrorCode, invalid
+from server.secret_box import seal, unseal
 from server.webhook_signing import new_secret
 
 EVENTS = (
@@ -73,8 +74,10 @@ async def create_webhook(
     events: list[str],
     description: str,
     now: int,
+    server_key: bytes,
     in_transaction: Callable[[asyncpg.Connection, dict[str, Any]], Awaitable[None]] | None = None,
 ) -> tuple[dict[str, Any], str]:
+    """Register an endpoint; return it and its signing secret, which is stored sealed."""
     secret = new_secret()
     async with pool.acquire() as connection, connection.transaction():
         # Serialises creations per organization, so the cap holds under concurrency.
@@ -97,7 +100,7 @@ async def create_webhook(
             url,
             sorted(set(events)),
             description,
-            secret,
+            seal(server_key, secret),
             created_by,
             now,
         )
@@ -129,7 +132,7 @@ async def fetch_webhook(
 
 
 async def fetch_webhook_with_secret(
-    pool: asyncpg.Pool, organization_id: uuid.UUID, webhook_id: uuid.UUID
+    pool: asyncpg.Pool, organization_id: uuid.UUID, webhook_id: uuid.UUID, server_key: bytes
 ) -> tuple[dict[str, Any], str]:
     """For an idempotent replay of the creation, which showed the secret."""
     row = await pool.fetchrow(
@@ -139,7 +142,7 @@ async def fetch_webhook_with_secret(
     )
     if row is None:
         raise ApiError(ErrorCode.WEBHOOK_NOT_FOUND, "Webhook not found (deleted since)")
-    return webhook_from_row(row), row["secret"]
+    return webhook_from_row(row), unseal(server_key, row["secret"])
 
 
 async def delete_webhook(

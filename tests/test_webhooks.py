@@ -19,7 +19,8 @@ from standardwebhooks.webhooks import Webhook
 
 from server.app import create_app
 from server.clock import now_ms
-from server.state import POOL, REDIS
+from server.secret_box import SecretUnreadable, seal, unseal
+from server.state import JWT_KEY, POOL, REDIS
 from server.sweep import sweep_expired_sessions
 from server.webhook_delivery import CLAIM_DUE, PublicAddressResolver, WebhookDelivery
 from tests.accounts_helpers import api_token, owned_session, register, until
@@ -417,3 +418,42 @@ async def test_registering_honours_an_idempotency_key(client, db):
                           headers=bearer(token) | {"Idempotency-Key": ""}),
         400, "INVALID_REQUEST",
     )  # fmt: skip
+
+
+# -- signing secrets at rest ---------------------------------------------------------------
+
+
+async def test_signing_secrets_are_stored_sealed(client, receiver, db):
+    account = await register(client)
+    _, secret = await add_webhook(client, account.access, receiver.url, ["session.created"])
+    stored = await db.fetchval("SELECT secret FROM webhooks WHERE url = $1", receiver.url)
+    assert secret.startswith("whsec_") and secret not in stored and "whsec_" not in stored
+    assert unseal(client.app[JWT_KEY], stored) == secret
+    with pytest.raises(SecretUnreadable):
+        unseal(b"another deployment's key, 32 bytes+", stored)
+    # Sealing twice gives two different ciphertexts (a fresh nonce each time).
+    assert seal(client.app[JWT_KEY], secret) != seal(client.app[JWT_KEY], secret)
+
+
+async def test_a_secret_sealed_under_another_key_is_a_failed_attempt(
+    aiohttp_client, settings, receiver, db
+):
+    idle = settings.model_copy(update={"webhook_poll_interval": 3600})
+    client = await aiohttp_client(create_app(idle))
+    account = await register(client)
+    webhook_id, _ = await add_webhook(client, account.access, receiver.url, ["session.created"])
+    await owned_session(client, account.access)
+    worker = WebhookDelivery(client.app[POOL], settings, b"a rotated key that is not the one")
+    await worker.open()
+    try:
+        assert await worker.deliver_due() == 1
+    finally:
+        await worker.stop()
+    assert receiver.received == []
+    attempt = await db.fetchrow(
+        "SELECT a.status_code, a.error FROM webhook_attempts a"
+        " JOIN webhook_deliveries d ON d.id = a.delivery_id WHERE d.webhook_id = $1",
+        uuid.UUID(webhook_id),
+    )
+    assert attempt["status_code"] is None
+    assert "signing secret unreadable" in attempt["error"]

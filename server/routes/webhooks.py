@@ -16,7 +16,7 @@ from server.principals import require_principal
 from server.rate_limits import client_ip
 from server.requests import numeric_cursor, page_limit, read_json, uuid_param
 from server.responses import envelope
-from server.state import POOL, SETTINGS
+from server.state import JWT_KEY, POOL, SETTINGS
 
 routes = web.RouteTableDef()
 
@@ -50,7 +50,7 @@ async def create_webhook(request: web.Request) -> web.Response:
     try:
         webhook, secret = await webhooks.create_webhook(
             pool, principal.organization_id, created_by, url, list(body.events),
-            body.description, now, in_transaction=record,
+            body.description, now, request.app[JWT_KEY], in_transaction=record,
         )  # fmt: skip
     except idempotency.Raced:
         assert key is not None
@@ -65,7 +65,7 @@ async def _replay(
 ) -> web.Response:
     webhook_id = uuid.UUID(stored["body"]["webhookId"])
     webhook, secret = await webhooks.fetch_webhook_with_secret(
-        request.app[POOL], organization_id, webhook_id
+        request.app[POOL], organization_id, webhook_id, request.app[JWT_KEY]
     )
     response = envelope(webhook, status=201, secret=secret)
     response.headers["Idempotent-Replayed"] = "true"

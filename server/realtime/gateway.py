@@ -29,6 +29,7 @@ from server.realtime.presence import (
     socket_closed,
     socket_opened,
 )
+from server.realtime.recount_gate import RecountGate
 from server.realtime.throttle import MessageBudget
 from server.tokens import token_digest
 
@@ -99,10 +100,10 @@ class Gateway:
         registry.control_handlers["participant_removed"] = self._participant_removed
         registry.control_handlers["presence_lapsed"] = self._presence_lapsed
 
-        # The sockets this node has counted in Redis, and a lock that keeps counting and
+        # The sockets this node has counted in Redis, and the gate that keeps counting and
         # recounting (after a lapsed heartbeat) from crossing each other.
         self._counted: dict[str, tuple[Connection, Room, int]] = {}
-        self._presence_lock = asyncio.Lock()
+        self._count_gate = RecountGate()
         self._beaten = False
         self._recount_pending = False
 
@@ -166,7 +167,7 @@ class Gateway:
         self._locks[connection.id] = asyncio.Lock()
         self._budgets[connection.id] = MessageBudget()
         room.join(connection)
-        async with self._presence_lock:
+        async with self._count_gate.counting():
             first = await socket_opened(
                 self.cache,
                 identity.session_id,
@@ -187,7 +188,7 @@ class Gateway:
         self._budgets.pop(connection.id, None)
         room.leave(connection)
         try:
-            async with self._presence_lock:
+            async with self._count_gate.counting():
                 counted = self._counted.pop(connection.id, None) is not None
                 last = counted and await socket_closed(
                     self.cache, identity.session_id, identity.participant_id, self.registry.node_id
@@ -206,7 +207,7 @@ class Gateway:
         counts: dict[tuple[str, str], int] = {}
         expiry: dict[str, int] = {}
         people: dict[tuple[str, str], tuple[Identity, Room]] = {}
-        async with self._presence_lock:
+        async with self._count_gate.recounting():
             for connection, room, expires_at_ms in self._counted.values():
                 identity = connection.identity
                 key = (identity.session_id, identity.participant_id)

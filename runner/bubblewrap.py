@@ -151,6 +151,8 @@ class BubblewrapSandbox:
             for directory in reversed(parents):
                 args += ["--perms", "0755", "--dir", directory]
             args += ["--ro-bind-try", path, path]
+        for path in language.hidden_paths if language is not None else ():
+            args += ["--perms", "0755", "--size", "4096", "--tmpfs", path]
         args += ["--proc", "/proc", "--dev", "/dev"]
         size = str(limits.workspace_bytes)
         args += ["--perms", "0755", "--dir", "/var"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import site
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -38,6 +39,8 @@ class Language:
     env: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     # Host directories outside the system dirs the toolchain needs, bound read-only.
     extra_paths: tuple[str, ...] = ()
+    # Directories the sandbox covers with an empty, read-only tmpfs.
+    hidden_paths: tuple[str, ...] = ()
     # False for languages that are edited in a session but never executed (html).
     runnable: bool = True
     # Where only RLIMIT_AS bounds memory: runtimes that reserve far more address space
@@ -75,6 +78,15 @@ def _python_interpreter() -> tuple[str, tuple[str, ...]]:
     return exe, extra
 
 
+def _python_site_packages() -> tuple[str, ...]:
+    """The base interpreter's site-packages: what happens to be installed on the host (here
+    certifi, whose .pth import cost every run 18 ms) is no part of a candidate's Python.
+    Programs get the standard library, as the language's image does."""
+    return tuple(
+        path for path in site.getsitepackages([sys.base_prefix]) if os.path.isdir(path)
+    )
+
+
 PYTHON_EXE, _PYTHON_PATHS = _python_interpreter()
 
 _COMPILED = RunLimits(wall_time_s=15.0)
@@ -98,6 +110,7 @@ LANGUAGES: Mapping[str, Language] = MappingProxyType(
                 # Unbuffered so output streams as it is printed into a pipe.
                 env=MappingProxyType({"PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1"}),
                 extra_paths=_PYTHON_PATHS,
+                hidden_paths=_python_site_packages(),
             ),
             Language(
                 name="javascript",

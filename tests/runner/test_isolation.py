@@ -4,6 +4,7 @@ or network, and nothing another run left behind."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 import uuid
@@ -284,3 +285,22 @@ async def test_symlink_to_another_sessions_workspace(sandbox: BubblewrapSandbox)
     await holder
     assert token.encode() not in cap.stdout
     assert cap.text.splitlines() == ["failed 2", "[]"], cap
+
+
+async def test_the_hosts_installed_python_packages_are_not_visible(
+    sandbox: BubblewrapSandbox,
+) -> None:
+    # Only the standard library: what the host has installed (pip, certifi, ...) is not
+    # part of a candidate's Python, and `exit()` (from site) still works.
+    code = (
+        "import importlib.util, json, os, site\n"
+        "dirs = [p for p in site.getsitepackages() if os.path.isdir(p)]\n"
+        "print(json.dumps([os.listdir(p) for p in dirs]))\n"
+        "print(importlib.util.find_spec('pip'))\n"
+        "exit(4)\n"
+    )
+    cap = await run_code(sandbox, "python", code)
+    assert cap.result.exit_code == 4, cap
+    listed, pip = cap.text.splitlines()
+    assert all(entries == [] for entries in json.loads(listed)) and json.loads(listed)
+    assert pip == "None"

@@ -118,16 +118,23 @@ async def list_webhooks(pool: asyncpg.Pool, organization_id: uuid.UUID) -> list[
     return [webhook_from_row(row) for row in rows]
 
 
-async def fetch_webhook(
-    pool: asyncpg.Pool, organization_id: uuid.UUID, webhook_id: uuid.UUID
-) -> dict[str, Any]:
+async def _webhook_row(
+    pool: asyncpg.Pool, organization_id: uuid.UUID, webhook_id: uuid.UUID, missing: str
+) -> asyncpg.Record:
     row = await pool.fetchrow(
         "SELECT * FROM webhooks WHERE id = $1 AND organization_id = $2",
         webhook_id,
         organization_id,
     )
     if row is None:
-        raise ApiError(ErrorCode.WEBHOOK_NOT_FOUND, "Webhook not found")
+        raise ApiError(ErrorCode.WEBHOOK_NOT_FOUND, missing)
+    return row
+
+
+async def fetch_webhook(
+    pool: asyncpg.Pool, organization_id: uuid.UUID, webhook_id: uuid.UUID
+) -> dict[str, Any]:
+    row = await _webhook_row(pool, organization_id, webhook_id, "Webhook not found")
     return webhook_from_row(row)
 
 
@@ -135,13 +142,7 @@ async def fetch_webhook_with_secret(
     pool: asyncpg.Pool, organization_id: uuid.UUID, webhook_id: uuid.UUID, server_key: bytes
 ) -> tuple[dict[str, Any], str]:
     """For an idempotent replay of the creation, which showed the secret."""
-    row = await pool.fetchrow(
-        "SELECT * FROM webhooks WHERE id = $1 AND organization_id = $2",
-        webhook_id,
-        organization_id,
-    )
-    if row is None:
-        raise ApiError(ErrorCode.WEBHOOK_NOT_FOUND, "Webhook not found (deleted since)")
+    row = await _webhook_row(pool, organization_id, webhook_id, "Webhook not found (deleted since)")
     return webhook_from_row(row), unseal(server_key, row["secret"])
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import asyncpg
 
 from schema.errors import ApiError, ErrorCode
+from server.authors import author_name
 
 _COLUMNS = (
     "id, session_id, author_type, author_id, author_name, rating, recommendation, text,"
@@ -31,20 +32,6 @@ def evaluation_from_row(row: asyncpg.Record) -> dict[str, Any]:
     }
 
 
-async def author_name(
-    connection: asyncpg.Connection, session_id: str, author_type: str, author_id: uuid.UUID
-) -> str:
-    if author_type == "user":
-        name = await connection.fetchval("SELECT username FROM users WHERE id = $1", author_id)
-    else:
-        name = await connection.fetchval(
-            "SELECT name FROM participants WHERE session_id = $1 AND id = $2",
-            session_id,
-            author_id,
-        )
-    return name or "unknown"
-
-
 async def submit(
     connection: asyncpg.Connection,
     session_id: str,
@@ -56,7 +43,7 @@ async def submit(
     now: int,
 ) -> tuple[dict[str, Any], bool]:
     """Create or replace the author's scorecard; returns it and whether it is new."""
-    name = await author_name(connection, session_id, author_type, author_id)
+    name = await author_name(connection, session_id, author_type, author_id) or "unknown"
     row = await connection.fetchrow(
         f"INSERT INTO evaluations ({_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)"
         " ON CONFLICT (session_id, author_id) DO UPDATE SET rating = EXCLUDED.rating,"

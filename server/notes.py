@@ -16,6 +16,7 @@ import asyncpg
 
 from collab.room import Room
 from schema.errors import ApiError, ErrorCode
+from server.authors import author_name
 
 INTERVIEWERS = frozenset({"interviewer"})
 
@@ -42,20 +43,18 @@ async def list_notes(pool: asyncpg.Pool, session_id: str) -> list[dict[str, Any]
 
 
 async def add_note(
-    pool: asyncpg.Pool, session_id: str, author_id: UUID, body: str, now: int
+    pool: asyncpg.Pool, session_id: str, author: tuple[str, UUID], body: str, now: int
 ) -> dict[str, Any]:
+    author_type, author_id = author
     # The author's current name, copied: the note keeps it after the author is removed.
-    row = await pool.fetchrow(
-        f"""
-        INSERT INTO notes (id, session_id, author_id, author_name, body, created_at, updated_at)
-        SELECT $1, p.session_id, $3, p.name, $4, $5, $5
-        FROM participants p WHERE p.session_id = $2::varchar AND p.id = $3
-        RETURNING {_COLUMNS}
-        """,
-        uuid.uuid4(), session_id, author_id, body, now,
-    )  # fmt: skip
-    if row is None:
+    name = await author_name(pool, session_id, author_type, author_id)
+    if name is None:
         raise ApiError(ErrorCode.PARTICIPANT_NOT_FOUND, "Your participant no longer exists")
+    row = await pool.fetchrow(
+        f"INSERT INTO notes ({_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $6)"
+        f" RETURNING {_COLUMNS}",
+        uuid.uuid4(), session_id, author_id, name, body, now,
+    )  # fmt: skip
     return note_from_row(row)
 
 

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from types import SimpleNamespace
 
 from server.app import create_app
+from tests.accounts_helpers import api_token, owned_session, register
 from tests.conftest import bearer, create_room, expect_error, join, user
 from tests.peers import JsonPeer, YjsPeer, eventually
 
@@ -169,3 +171,32 @@ async def test_note_events_reach_interviewers_and_never_candidates_on_any_node(
     finally:
         for peer in peers.values():
             await peer.disconnect()
+
+
+async def test_the_owning_account_keeps_notes_under_its_username(client):
+    account = await register(client)
+    session = (await owned_session(client, account.access))["data"]
+    response = await client.post(
+        notes_url(session["id"]), json={"body": "from the owner"}, headers=bearer(account.access)
+    )
+    assert response.status == 201, await response.text()
+    note = (await response.json())["data"]
+    assert note["authorName"] == account.username
+    response = await client.patch(
+        notes_url(session["id"], note["id"]), json={"body": "edited"},
+        headers=bearer(account.access),
+    )  # fmt: skip
+    assert (await response.json())["data"]["body"] == "edited"
+
+
+async def test_api_tokens_read_notes_but_do_not_write_them(client):
+    account = await register(client)
+    token = await api_token(client, account, "sessions:read", "sessions:write")
+    session = (await owned_session(client, account.access))["data"]
+    await add(client, SimpleNamespace(id=session["id"]), account.access, "owner's note")
+    listed = await client.get(notes_url(session["id"]), headers=bearer(token))
+    assert [note["body"] for note in (await listed.json())["data"]] == ["owner's note"]
+    await expect_error(
+        await client.post(notes_url(session["id"]), json={"body": "x"}, headers=bearer(token)),
+        403, "FORBIDDEN",
+    )  # fmt: skip

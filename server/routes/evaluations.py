@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from schema.errors import ApiError, ErrorCode
 from schema.models import EvaluationRequest
 from server import activity, evaluations, webhooks
-from server.access import READ, Caller, require_interviewer, session_caller
+from server.access import READ, require_interviewer, session_caller
+from server.authors import author_of
 from server.clock import now_ms
 from server.requests import read_json, session_id_param, uuid_param
 from server.responses import envelope
@@ -15,16 +15,6 @@ from server.state import POOL
 
 routes = web.RouteTableDef()
 _EVALUATIONS = "/api/v1/sessions/{session_id}/evaluations"
-
-
-def _author(caller: Caller) -> tuple[str, object]:
-    if caller.kind == "owner":
-        return "user", caller.participant_id
-    if caller.kind == "participant":
-        return "participant", caller.participant_id
-    raise ApiError(
-        ErrorCode.FORBIDDEN, "Evaluations are written by interviewers, not by API tokens"
-    )
 
 
 @routes.post(_EVALUATIONS)
@@ -35,11 +25,11 @@ async def submit_evaluation(request: web.Request) -> web.Response:
     now = now_ms()
     caller = await session_caller(request, session_id, now)
     require_interviewer(caller, "evaluate")
-    author_type, author_id = _author(caller)
+    author_type, author_id = author_of(caller, "Evaluations")
     body = await read_json(request, EvaluationRequest)
     async with request.app[POOL].acquire() as connection, connection.transaction():
         evaluation, created = await evaluations.submit(
-            connection, session_id, author_type, author_id,  # type: ignore[arg-type]
+            connection, session_id, author_type, author_id,
             body.rating, body.recommendation, body.text, now,
         )  # fmt: skip
         await activity.record(

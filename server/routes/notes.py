@@ -10,6 +10,7 @@ from schema.errors import invalid
 from schema.models import NoteRequest
 from server import notes
 from server.access import READ, WRITE, Caller, require_interviewer, session_caller
+from server.authors import author_of
 from server.clock import now_ms
 from server.requests import read_json, session_id_param
 from server.responses import envelope
@@ -32,8 +33,11 @@ async def _interviewer(request: web.Request, session_id: str) -> Caller:
     scope = READ if request.method == "GET" else WRITE
     caller = await session_caller(request, session_id, now_ms(), scope=scope)
     require_interviewer(caller, "read or write notes")
-    assert caller.participant_id is not None
     return caller
+
+
+async def _author(request: web.Request, session_id: str) -> tuple[str, uuid.UUID]:
+    return author_of(await _interviewer(request, session_id), "Notes")
 
 
 async def _announce(request: web.Request, session_id: str, name: str, data: dict) -> None:
@@ -56,12 +60,9 @@ async def list_notes(request: web.Request) -> web.Response:
 @routes.post(_NOTES)
 async def add_note(request: web.Request) -> web.Response:
     session_id = session_id_param(request)
-    caller = await _interviewer(request, session_id)
+    author = await _author(request, session_id)
     body = await read_json(request, NoteRequest)
-    assert caller.participant_id is not None
-    note = await notes.add_note(
-        request.app[POOL], session_id, caller.participant_id, body.body, now_ms()
-    )
+    note = await notes.add_note(request.app[POOL], session_id, author, body.body, now_ms())
     await _announce(request, session_id, "note_added", note)
     return envelope(note, status=201)
 
@@ -70,11 +71,10 @@ async def add_note(request: web.Request) -> web.Response:
 async def edit_note(request: web.Request) -> web.Response:
     session_id = session_id_param(request)
     note_id = note_id_param(request)
-    caller = await _interviewer(request, session_id)
+    _, author_id = await _author(request, session_id)
     body = await read_json(request, NoteRequest)
-    assert caller.participant_id is not None
     note = await notes.edit_note(
-        request.app[POOL], session_id, note_id, caller.participant_id, body.body, now_ms()
+        request.app[POOL], session_id, note_id, author_id, body.body, now_ms()
     )
     await _announce(request, session_id, "note_updated", note)
     return envelope(note)
@@ -84,9 +84,8 @@ async def edit_note(request: web.Request) -> web.Response:
 async def delete_note(request: web.Request) -> web.Response:
     session_id = session_id_param(request)
     note_id = note_id_param(request)
-    caller = await _interviewer(request, session_id)
-    assert caller.participant_id is not None
-    await notes.delete_note(request.app[POOL], session_id, note_id, caller.participant_id)
+    _, author_id = await _author(request, session_id)
+    await notes.delete_note(request.app[POOL], session_id, note_id, author_id)
     await _announce(
         request, session_id, "note_deleted", {"id": str(note_id), "sessionId": session_id}
     )

@@ -14,6 +14,7 @@ from server.authors import author_of
 from server.clock import now_ms
 from server.requests import read_json, session_id_param
 from server.responses import envelope
+from server.sessions import session_expiry
 from server.state import POOL, REGISTRY
 
 routes = web.RouteTableDef()
@@ -41,9 +42,7 @@ async def _author(request: web.Request, session_id: str) -> tuple[str, uuid.UUID
 
 
 async def _announce(request: web.Request, session_id: str, name: str, data: dict) -> None:
-    expires_at = await request.app[POOL].fetchval(
-        "SELECT expires_at FROM sessions WHERE id = $1", session_id
-    )
+    expires_at = await session_expiry(request.app[POOL], session_id)
     if expires_at is None:
         return
     room = await request.app[REGISTRY].open(session_id, expires_at)

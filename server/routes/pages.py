@@ -8,18 +8,19 @@ expired answers 404 / 410 with a page that says so, readable even before the scr
 from __future__ import annotations
 
 import html
-import re
 from importlib import resources
 from pathlib import Path
 
 from aiohttp import web
 
+from schema.errors import ApiError
 from server.clock import now_ms
+from server.requests import session_id_param
+from server.sessions import session_expiry
 from server.state import POOL
 
 routes = web.RouteTableDef()
 
-_SESSION_ID = re.compile(r"[0-9a-f]{8}")
 _ASSETS = ("app.js", "app.css", "app.js.map", "app.css.map")
 
 PROBLEMS = {
@@ -75,12 +76,11 @@ async def home(request: web.Request) -> web.Response:
 
 @routes.get("/s/{session_id}")
 async def session_page(request: web.Request) -> web.Response:
-    session_id = request.match_info["session_id"]
-    if not _SESSION_ID.fullmatch(session_id):
+    try:
+        session_id = session_id_param(request)
+    except ApiError:
         return shell(404, "SESSION_NOT_FOUND")
-    expires_at = await request.app[POOL].fetchval(
-        "SELECT expires_at FROM sessions WHERE id = $1", session_id
-    )
+    expires_at = await session_expiry(request.app[POOL], session_id)
     if expires_at is None:
         return shell(404, "SESSION_NOT_FOUND")
     if expires_at <= now_ms():

@@ -1,7 +1,7 @@
 // `/`: create an interview, then show the two links to share.
 import { api } from './api.js'
 import { h, clear } from './dom.js'
-import { newUser, rememberName, rememberedName, saveSeat } from './identity.js'
+import { newUser, nameInput, rememberName, saveSeat } from './identity.js'
 import { STARTER_CODE, label } from './templates.js'
 
 export async function languageOptions () {
@@ -44,7 +44,7 @@ export async function renderHome (root) {
   document.title = 'Duet — new interview'
   const languages = await languageOptions()
   const status = h('p.error', { role: 'alert' })
-  const name = h('input', { name: 'name', required: true, maxlength: '100', value: rememberedName(), placeholder: 'Ivy Interviewer', autocomplete: 'name' })
+  const name = nameInput('Ivy Interviewer')
   const title = h('input', { name: 'title', maxlength: '200', placeholder: 'Backend pairing — arrays' })
   const language = h('select', { name: 'language' },
     languages.map((item) => h('option', { value: item.name, selected: item.name === 'python' }, label(item.name))))

@@ -1,10 +1,17 @@
 // What the browser remembers: your name, and per session the participant token it was given
 // (so a reload, or the interviewer's own link, goes straight back into the room).
+import { h } from './dom.js'
+
 const NAME_KEY = 'duet:name'
 const sessionKey = (id) => `duet:session:${id}`
 
 export function rememberedName () {
   return localStorage.getItem(NAME_KEY) || ''
+}
+
+// The name field of the create and join forms, filled with the remembered name.
+export function nameInput (placeholder) {
+  return h('input', { name: 'name', required: true, maxlength: '100', value: rememberedName(), placeholder, autocomplete: 'name' })
 }
 
 export function rememberName (name) {

@@ -2,7 +2,7 @@
 // invite after asking for a name. Anything wrong with the link is a page that says what.
 import { api } from './api.js'
 import { h, clear } from './dom.js'
-import { forgetSeat, newUser, rememberName, rememberedName, saveSeat, savedSeat } from './identity.js'
+import { forgetSeat, newUser, nameInput, rememberName, saveSeat, savedSeat } from './identity.js'
 import { renderRoom } from './room.js'
 
 const REASONS = {
@@ -53,7 +53,7 @@ async function enter (root, sessionId, seat, invite) {
 function askName (root, sessionId, invite) {
   document.title = 'Duet — join the interview'
   const status = h('p.error', { role: 'alert' })
-  const name = h('input', { name: 'name', required: true, maxlength: '100', value: rememberedName(), placeholder: 'Your name', autocomplete: 'name' })
+  const name = nameInput('Your name')
   const submit = h('button', { type: 'submit' }, 'Join')
   clear(root).append(h('main.home', {},
     h('div.brand', {}, h('span.logo', {}, 'Duet')),

@@ -62,6 +62,17 @@ export class RunPanel {
     }
   }
 
+  showHeading (language, by, at) {
+    this.heading.textContent = `${label(language)} · run by ${this.people.name(by)} · ${formatClock(at)}`
+  }
+
+  // `run` is a run_finished event or a finished run from the history: same fields.
+  showResult (run) {
+    const ok = run.exitCode === 0 && !run.timedOut && !run.cancelled
+    this.result.className = `result ${ok ? 'ok' : 'failed'}`
+    this.result.textContent = describeResult(run)
+  }
+
   showError (message) {
     this.result.className = 'result failed'
     this.result.textContent = message
@@ -90,7 +101,7 @@ export class RunPanel {
     this.currentRun = event.runId
     this.shownRun = event.runId
     this.clearConsole()
-    this.heading.textContent = `${label(event.language)} · run by ${this.people.name(event.by)} · ${formatClock(event.timestamp)}`
+    this.showHeading(event.language, event.by, event.timestamp)
     this.result.className = 'result running'
     this.result.textContent = 'Running…'
     this.runButton.disabled = true
@@ -110,8 +121,7 @@ export class RunPanel {
       this.stopButton.hidden = true
     }
     if (event.runId === this.shownRun) {
-      this.result.className = `result ${event.exitCode === 0 && !event.timedOut && !event.cancelled ? 'ok' : 'failed'}`
-      this.result.textContent = describeResult(event)
+      this.showResult(event)
     }
     this.loadHistory()
   }
@@ -142,11 +152,10 @@ export class RunPanel {
       const run = (await api('GET', `/sessions/${this.sessionId}/runs/${runId}`, { token: this.token })).data
       this.shownRun = run.id
       this.clearConsole()
-      this.heading.textContent = `${label(run.language)} · run by ${this.people.name(run.by)} · ${formatClock(run.startedAt)}`
+      this.showHeading(run.language, run.by, run.startedAt)
       for (const chunk of run.output) this.output.append(h(`span.${chunk.stream}`, {}, chunk.data))
       if (run.status === 'finished') {
-        this.result.className = `result ${run.exitCode === 0 ? 'ok' : 'failed'}`
-        this.result.textContent = describeResult(run)
+        this.showResult(run)
       }
     } catch (error) {
       this.showError(error.message)

@@ -12,6 +12,9 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
 
+# Bounds one pipeline (its buffers, and the wait of its last caller) under overload.
+MAX_BATCH = 1024
+
 Item = TypeVar("Item")
 Result = TypeVar("Result")
 
@@ -21,8 +24,8 @@ class Batcher(Generic[Item, Result]):
         self,
         send: Callable[[list[Item]], Awaitable[list[Result | BaseException]]],
         *,
-        max_batch: int,
         name: str,
+        max_batch: int = MAX_BATCH,
     ) -> None:
         """`send` takes a batch and returns, in the same order, each item's result or the
         error that concerns that item alone; an error it raises fails the whole batch."""

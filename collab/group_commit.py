@@ -20,9 +20,6 @@ import redis.asyncio as redis
 
 from collab.batcher import Batcher
 
-# Bounds one pipeline (its buffers, and the wait of its last caller) under overload.
-MAX_BATCH = 1024
-
 
 @dataclass(frozen=True)
 class _Append:
@@ -34,9 +31,7 @@ class _Append:
 class GroupCommit:
     def __init__(self, cache: redis.Redis) -> None:
         self.cache = cache
-        self._batcher: Batcher[_Append, bytes] = Batcher(
-            self._send, max_batch=MAX_BATCH, name="duet-group-commit"
-        )
+        self._batcher: Batcher[_Append, bytes] = Batcher(self._send, name="duet-group-commit")
 
     @property
     def batches(self) -> int:

@@ -19,6 +19,14 @@ from runner.streaming import OutputCallback
 EventCallback = Callable[[str, dict[str, Any]], None]
 
 
+def no_runtime(backend: str, state: str) -> dict[str, Any]:
+    """The runtime answer when nothing runs for the session (no pod, or a local runner)."""
+    return {
+        "backend": backend, "state": state, "pod": None, "node": None, "language": None,
+        "image": None, "ageSeconds": None, "failure": None, "usage": None,
+    }  # fmt: skip
+
+
 @dataclass(frozen=True)
 class SessionContext:
     session_id: str

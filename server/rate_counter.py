@@ -26,9 +26,6 @@ end
 return {count, ttl}
 """
 
-# Bounds one pipeline under overload, as for stream appends.
-MAX_BATCH = 1024
-
 
 class RateCounter:
     def __init__(self, cache: redis.Redis) -> None:
@@ -37,7 +34,7 @@ class RateCounter:
         # whether it still has the script before every pipeline (a second round trip).
         self._sha: str | None = None
         self._batcher: Batcher[tuple[str, int], tuple[int, int]] = Batcher(
-            self._count, max_batch=MAX_BATCH, name="duet-rate-counter"
+            self._count, name="duet-rate-counter"
         )
 
     async def hit(self, key: str, window_ms: int) -> tuple[int, int]:

@@ -13,7 +13,7 @@ from typing import Any
 from collab.room import Room
 from runner.errors import RunnerError
 from runner.languages import get_language
-from runner.session import SessionContext, SessionSandbox
+from runner.session import SessionContext, SessionSandbox, no_runtime
 from schema.errors import ApiError, ErrorCode
 from server.runs import RunManager, run_lock_key
 
@@ -39,17 +39,7 @@ def _unavailable(error: RunnerError) -> ApiError:
 
 async def describe(manager: RunManager, session_id: str) -> dict[str, Any]:
     if not isinstance(manager.sandbox, SessionSandbox):
-        return {
-            "backend": manager.settings.runner,
-            "state": "local",
-            "pod": None,
-            "node": None,
-            "language": None,
-            "image": None,
-            "ageSeconds": None,
-            "failure": None,
-            "usage": None,
-        }
+        return no_runtime(manager.settings.runner, "local")
     try:
         return await manager.sandbox.describe_session(session_id)
     except RunnerError as error:

@@ -12,18 +12,7 @@ from runner.kubernetes import podstatus
 from runner.kubernetes.api import KubeApi
 from runner.kubernetes.pods import PodManager
 from runner.kubernetes.podspec import LANGUAGE
-
-NO_POD: dict[str, Any] = {
-    "backend": "kubernetes",
-    "state": "none",
-    "pod": None,
-    "node": None,
-    "language": None,
-    "image": None,
-    "ageSeconds": None,
-    "failure": None,
-    "usage": None,
-}
+from runner.session import no_runtime
 
 
 def pod_state(pod: dict[str, Any]) -> str:
@@ -39,7 +28,7 @@ def pod_state(pod: dict[str, Any]) -> str:
 async def describe_session_pod(api: KubeApi, pods: PodManager, session_id: str) -> dict[str, Any]:
     found = await pods.session_pods(session_id)
     if not found:
-        return dict(NO_POD)
+        return no_runtime("kubernetes", "none")
     pod = found[0]
     name = pod["metadata"]["name"]
     failed = podstatus.failure(pod)

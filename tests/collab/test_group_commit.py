@@ -15,7 +15,8 @@ from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 
-from collab.group_commit import MAX_BATCH, GroupCommit
+from collab.batcher import MAX_BATCH
+from collab.group_commit import GroupCommit
 from tests.processes import free_port
 
 # The test streams expire within ten minutes of the test.

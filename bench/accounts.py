@@ -19,7 +19,7 @@ from aiohttp import web
 
 from bench.api import _run_clients, _user
 from bench.server import running_server
-from bench.stats import percentile, summary
+from bench.stats import percentile, print_table, summary
 
 PASSWORD = "correct horse battery"
 WEBHOOK_SAMPLES = 40
@@ -120,12 +120,7 @@ def main() -> None:
     arguments = parser.parse_args()
     results = asyncio.run(bench(arguments.seconds, arguments.clients))
     print(f"{arguments.clients} concurrent clients (8 for logins), {arguments.seconds:.0f} s each")
-    print("| load | requests | errors | per second | p50 ms | p99 ms |")
-    print("|---|---|---|---|---|---|")
-    for row in results:
-        print(f"| {row['name']} | {row['requests']} | {row['errors']} | {row['per_second']} "
-              f"| {row['p50_ms']} | {row['p99_ms']} |")  # fmt: skip
-    print(json.dumps(results))
+    print_table(results)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import re
 import shutil
 import time
@@ -17,7 +16,7 @@ import uuid
 import aiohttp
 
 from bench.server import running_server
-from bench.stats import summary
+from bench.stats import print_table, summary
 
 
 def _user(name: str) -> dict[str, str]:
@@ -125,14 +124,7 @@ def main() -> None:
     arguments = parser.parse_args()
     results = asyncio.run(bench(arguments.seconds, arguments.clients))
     print(f"{arguments.clients} concurrent clients, {arguments.seconds:.0f} s per load")
-    print("| load | requests | errors | per second | p50 ms | p99 ms |")
-    print("|---|---|---|---|---|---|")
-    for row in results:
-        print(
-            f"| {row['name']} | {row['requests']} | {row['errors']} | {row['per_second']} "
-            f"| {row['p50_ms']} | {row['p99_ms']} |"
-        )
-    print(json.dumps(results))
+    print_table(results)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import statistics
 
 
@@ -25,3 +26,15 @@ def summary(
         "p99_ms": round(percentile(latencies_s, 0.99) * 1000, 2),
         "mean_ms": round(statistics.fmean(latencies_s) * 1000, 2) if latencies_s else None,
     }
+
+
+def print_table(results: list[dict[str, object]]) -> None:
+    """The rows of `summary` as a Markdown table, then as JSON."""
+    print("| load | requests | errors | per second | p50 ms | p99 ms |")
+    print("|---|---|---|---|---|---|")
+    for row in results:
+        print(
+            f"| {row['name']} | {row['requests']} | {row['errors']} | {row['per_second']} "
+            f"| {row['p50_ms']} | {row['p99_ms']} |"
+        )
+    print(json.dumps(results))

@@ -9,6 +9,10 @@ PID 1, so everything dies with it), network (only its own loopback), IPC, UTS, c
 and user. No capabilities, no_new_privs, a seccomp filter, uid 65534, a clean
 environment. Limits: rlimits set by the supervisor, a per-run cgroup for memory and
 process count when the server may create one, the output budget and wall clock here.
+
+A sandbox is started before its run's code is known (see runner/standby.py): the
+supervisor waits for the spec (steps, limits, files) on a pipe and writes the files into
+the empty workspace itself. Each sandbox serves exactly one run.
 """
 
 from __future__ import annotations
@@ -26,8 +30,10 @@ from runner import seccomp
 from runner.cgroups import CgroupManager, RunCgroup
 from runner.languages import LANGUAGES, PYTHON_EXE, SANDBOX_PATH, Language
 from runner.limits import RunLimits, RunResult, SandboxCheck
-from runner.native_supervisor import build_native_supervisor, native_arguments
+from runner.native import build_launcher, build_native_supervisor
+from runner.standby import Standby
 from runner.streaming import OutputCallback, drive
+from runner.supervisor_spec import SupervisorSpec
 from runner.userns import create_user_namespace
 
 SUPERVISOR = Path(__file__).with_name("supervisor.py")
@@ -95,10 +101,14 @@ class BubblewrapSandbox:
         sandbox_gid: int = 65534,
         supervisor_python: str = PYTHON_EXE,
         native_supervisor: bool = True,
+        native_launcher: bool = True,
         use_cgroups: bool = True,
+        standby: int = 1,
     ) -> None:
         """`protected_paths`: the data dir, config and database files; `check()` fails if
-        any of them is visible inside the sandbox through a bound toolchain directory."""
+        any of them is visible inside the sandbox through a bound toolchain directory.
+        `standby`: sandboxes kept started per recently used language (0: build each
+        sandbox when its run comes)."""
         self.protected_paths = [os.fspath(p) for p in protected_paths]
         self.bwrap = shutil.which(bwrap) or bwrap
         self.uid = sandbox_uid
@@ -106,6 +116,8 @@ class BubblewrapSandbox:
         self.supervisor_python = supervisor_python
         # The C supervisor when it can be built here, else the Python one (slower start).
         self.native_supervisor = build_native_supervisor() if native_supervisor else None
+        # The C launcher when it can be built here, else a shell and `unshare` (~4 ms more).
+        self.launcher = build_launcher() if native_launcher else None
         self._as_root = os.geteuid() == 0
         self._filter = seccomp.build_filter()
         self._cgroups: CgroupManager | None = None
@@ -115,6 +127,9 @@ class BubblewrapSandbox:
             self._cgroup_problem = manager.probe()
             if self._cgroup_problem is None:
                 self._cgroups = manager
+        self._standby: Standby[tuple[str, RunLimits], _Box] = Standby(
+            self._launch_key, _close, lambda box: box.waiting, depth=standby
+        )
 
     # -- layout ---------------------------------------------------------------------
 
@@ -265,28 +280,97 @@ class BubblewrapSandbox:
         limits: RunLimits,
         stdin: bytes | None = None,
     ) -> RunResult:
-        fds_to_close: list[int] = []
+        spec = SupervisorSpec(
+            steps=steps,
+            rlimits=self._rlimits(language, limits),
+            drop_to=(self.uid, self.gid) if self._as_root else None,
+            own=[WORKDIR] if self._as_root else [],
+            files=files or {},
+        ).encode()
+        key = (language.name, limits) if language is not None else None
+        box = self._standby.take(key) if key is not None else None
+        try:
+            if box is not None:
+                try:
+                    await box.send(spec)
+                except BrokenPipeError:
+                    # It died while waiting (killed from outside): build a fresh one.
+                    await _close(box)
+                    box = None
+            if box is None:
+                box = await self._launch(language, limits)
+                await box.send(spec)
+            return await box.drive(on_output, cancel, limits, stdin)
+        finally:
+            if box is not None:
+                await _close(box)
+            if key is not None:
+                self._standby.replenish(key)
+
+    async def warm(self, language: Language, limits: RunLimits | None = None) -> None:
+        """Have a sandbox for `language` standing by, and wait until it is."""
+        key = (language.name, limits or language.limits)
+        self._standby.replenish(key)
+        await self._standby.ready(key)
+
+    async def close(self) -> None:
+        """Stop the sandboxes standing by; runs in progress are not affected."""
+        await self._standby.close()
+
+    async def _launch_key(self, key: tuple[str, RunLimits]) -> _Box:
+        name, limits = key
+        return await self._launch(LANGUAGES[name], limits)
+
+    async def _launch(self, language: Language | None, limits: RunLimits) -> _Box:
+        """Start a sandbox for `language` under `limits`, waiting for its spec."""
+        starting = asyncio.ensure_future(self._start(language, limits))
+        try:
+            return await asyncio.shield(starting)
+        except asyncio.CancelledError:
+            # Cancelling asyncio's process creation midway waits for the process to exit,
+            # which this one only does once we close its control pipe: let it finish
+            # starting, then end it.
+            with contextlib.suppress(Exception):
+                await _close(await starting)
+            raise
+
+    def _wrapped(self, args: list[str], cgroup: RunCgroup | None) -> list[str]:
+        """bwrap's command line behind what joins the run's cgroups (so every process of
+        the run is born inside them) and, as root, makes its user namespace."""
+        procs = [str(path) for path in cgroup.procs_files] if cgroup is not None else []
+        if self.launcher is not None:
+            prefix = [str(self.launcher)]
+            for path in procs:
+                prefix += ["--cgroup", path]
+            if self._as_root:
+                prefix += ["--userns", str(self.uid), str(self.gid)]
+            return [*prefix, "--", *args]
+        if procs:
+            return ["/bin/sh", "-c", _CGROUP_TRAMPOLINE, "sh", *procs, "--", *args]
+        return args
+
+    async def _start(self, language: Language | None, limits: RunLimits) -> _Box:
+        fds: list[int] = []
         cgroup: RunCgroup | None = None
         notes: list[str] = []
         try:
+            control_r, control_w = os.pipe()
+            fds += [control_r, control_w]
             status_r, status_w = os.pipe()
-            fds_to_close += [status_r, status_w]
+            fds += [status_r, status_w]
             info_r, info_w = os.pipe()
-            fds_to_close += [info_r, info_w]
-            spec = {
-                "status_fd": status_w,
-                "rlimits": self._rlimits(language, limits),
-                "steps": steps,
-                "drop_to": [self.uid, self.gid] if self._as_root else None,
-                "own": [WORKDIR, *(f"{WORKDIR}/{name}" for name in files or {})],
-            }
+            fds += [info_r, info_w]
             args = [self.bwrap]
-            pass_fds = [status_w, info_w]
+            pass_fds = [control_r, status_w, info_w]
             if self._as_root:
-                userns = await create_user_namespace(self.uid, self.gid)
-                fds_to_close.append(userns)
-                pass_fds.append(userns)
-                args += ["--userns", str(userns), "--uid", "0", "--gid", "0"]
+                if self.launcher is not None:
+                    userns_fd = "@USERNS_FD@"  # the launcher makes it
+                else:
+                    userns = await create_user_namespace(self.uid, self.gid)
+                    fds.append(userns)
+                    pass_fds.append(userns)
+                    userns_fd = str(userns)
+                args += ["--userns", userns_fd, "--uid", "0", "--gid", "0"]
                 args += ["--cap-drop", "ALL"]
                 # Just enough for the supervisor to hand the workspace to the sandbox
                 # user and switch to it; setuid() clears them before any program runs.
@@ -320,20 +404,15 @@ class BubblewrapSandbox:
             }
             for dest, text in etc_files.items():
                 fd = _memfd(dest, text.encode())
-                fds_to_close.append(fd)
+                fds.append(fd)
                 pass_fds.append(fd)
                 args += ["--perms", "0644", "--ro-bind-data", str(fd), dest]
-            for name, data in (files or {}).items():
-                fd = _memfd(name, data)
-                fds_to_close.append(fd)
-                pass_fds.append(fd)
-                args += ["--perms", "0644", "--file", str(fd), f"{WORKDIR}/{name}"]
             # The root and /dev tmpfs have no size limit, and when bwrap runs unprivileged
             # the sandbox user owns them: make them read-only once everything is in place.
             args += ["--remount-ro", "/dev", "--remount-ro", "/"]
             if self._filter is not None:
                 fd = _memfd("seccomp", self._filter)
-                fds_to_close.append(fd)
+                fds.append(fd)
                 pass_fds.append(fd)
                 args += ["--seccomp", str(fd)]
             else:
@@ -351,11 +430,10 @@ class BubblewrapSandbox:
                 args += ["--setenv", key, value]
             args += ["--chdir", WORKDIR, "--"]
             if self.native_supervisor is not None:
-                args += [_NATIVE_SUPERVISOR_IN_SANDBOX, *native_arguments(spec)]
+                args += [_NATIVE_SUPERVISOR_IN_SANDBOX]
             else:
-                args += [
-                    self.supervisor_python, "-I", "-S", _SUPERVISOR_IN_SANDBOX, json.dumps(spec)
-                ]  # fmt: skip
+                args += [self.supervisor_python, "-I", "-S", _SUPERVISOR_IN_SANDBOX]
+            args += [str(control_r), str(status_w)]
 
             if self._cgroups is not None:
                 cgroup = await asyncio.to_thread(
@@ -364,19 +442,9 @@ class BubblewrapSandbox:
                     limits.memory_bytes,
                     limits.processes,
                 )
-                # A shell joins the cgroups and execs bwrap, so every process of the run
-                # is born inside them (moving bwrap after it starts would race its forks).
-                args = [
-                    "/bin/sh",
-                    "-c",
-                    _CGROUP_TRAMPOLINE,
-                    "sh",
-                    *map(str, cgroup.procs_files),
-                    "--",
-                    *args,
-                ]
             else:
                 notes.append("no per-run cgroup: memory limited by RLIMIT_AS")
+            args = self._wrapped(args, cgroup)
 
             proc = await asyncio.create_subprocess_exec(
                 *args,
@@ -387,69 +455,151 @@ class BubblewrapSandbox:
                 env={"PATH": "/usr/bin:/bin"},
                 start_new_session=True,
             )
-            # Only the sandbox may hold the write ends, so EOF means it is gone.
-            for fd in (status_w, info_w):
-                os.close(fd)
-                fds_to_close.remove(fd)
-
-            child_pid: list[int | None] = []
-
-            async def kill() -> None:
-                if proc.returncode is None:
-                    # bwrap's child (our PID 1) cannot be reused as a pid before bwrap
-                    # reaps it, and killing it tears down the whole PID namespace.
-                    if not child_pid:
-                        child_pid.append(_child_pid(info_r))
-                    child = child_pid[0]
-                    if child is not None:
-                        with contextlib.suppress(ProcessLookupError):
-                            os.kill(child, 9)
-                    with contextlib.suppress(ProcessLookupError):
-                        proc.kill()
-                if cgroup is not None:
-                    await asyncio.to_thread(cgroup.kill_all)
-
-            outcome = await drive(
-                proc,
-                stdin=stdin,
-                on_output=on_output,
-                wall_time_s=limits.wall_time_s,
-                output_bytes=limits.output_bytes,
-                cancel=cancel,
-                kill=kill,
-            )
-            report = _parse_status(_read_nonblocking(status_r))
-            memory_exceeded = False
-            if cgroup is not None:
-                memory_exceeded = await asyncio.to_thread(cgroup.oom_killed)
-            elif report.get("maxrss_kib"):
-                memory_exceeded = report["maxrss_kib"] * 1024 >= limits.memory_bytes * 0.9
-            exit_code: int | None = report.get("exit_code")
-            signal_name: str | None = report.get("signal")
-            if not report:
-                # No report: the supervisor was killed (by us, or the OOM killer took
-                # it), or bwrap itself failed before starting it.
-                if outcome.killed or memory_exceeded:
-                    signal_name = "SIGKILL"
-                else:
-                    exit_code = outcome.returncode
-            return RunResult(
-                exit_code=exit_code,
-                signal=signal_name,
-                duration_ms=outcome.duration_ms,
-                timed_out=outcome.timed_out,
-                memory_exceeded=memory_exceeded,
-                output_truncated=outcome.output_truncated,
-                cancelled=outcome.cancelled,
-                stage=report.get("stage", "run"),
-                notes=notes,
-            )
-        finally:
-            for fd in fds_to_close:
+        except BaseException:
+            for fd in fds:
                 with contextlib.suppress(OSError):
                     os.close(fd)
             if cgroup is not None:
-                await asyncio.to_thread(_cleanup_cgroup, cgroup)
+                await asyncio.shield(asyncio.to_thread(_cleanup_cgroup, cgroup))
+            raise
+        # Only the sandbox may hold these ends: EOF on status/info means it is gone, and
+        # the supervisor must see EOF on control once we have sent the spec.
+        for fd in fds:
+            if fd not in (control_w, status_r, info_r):
+                os.close(fd)
+        return _Box(proc, control_w, status_r, info_r, cgroup, notes)
+
+
+class _Box:
+    """One started sandbox: its spec not sent yet, or running, or done."""
+
+    def __init__(
+        self,
+        proc: asyncio.subprocess.Process,
+        control_w: int,
+        status_r: int,
+        info_r: int,
+        cgroup: RunCgroup | None,
+        notes: list[str],
+    ) -> None:
+        self.proc = proc
+        self.control_w: int | None = control_w
+        self.status_r = status_r
+        self.info_r = info_r
+        self.cgroup = cgroup
+        self.notes = notes
+        self._child_pid: list[int | None] = []
+        self._loop = asyncio.get_running_loop()
+
+    @property
+    def waiting(self) -> bool:
+        """Started, nothing sent yet, and usable from the running event loop."""
+        return (
+            self.proc.returncode is None
+            and self.control_w is not None
+            and self._loop is asyncio.get_running_loop()
+        )
+
+    async def send(self, spec: bytes) -> None:
+        """Give the supervisor its run; it starts the moment the pipe closes."""
+        fd, self.control_w = self.control_w, None
+        assert fd is not None, "a sandbox serves one run"
+        try:
+            # A fresh pipe holds 64 KiB, so a spec that fits never blocks the loop.
+            if len(spec) <= 65536:
+                os.write(fd, spec)
+            else:
+                await asyncio.to_thread(_write_all, fd, spec)
+        finally:
+            os.close(fd)
+
+    async def kill(self) -> None:
+        if self.proc.returncode is None:
+            # bwrap's child (our PID 1) cannot be reused as a pid before bwrap reaps
+            # it, and killing it tears down the whole PID namespace.
+            if not self._child_pid:
+                self._child_pid.append(_child_pid(self.info_r))
+            child = self._child_pid[0]
+            if child is not None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(child, 9)
+            with contextlib.suppress(ProcessLookupError):
+                self.proc.kill()
+        if self.cgroup is not None:
+            await asyncio.to_thread(self.cgroup.kill_all)
+
+    async def drive(
+        self,
+        on_output: OutputCallback,
+        cancel: asyncio.Event | None,
+        limits: RunLimits,
+        stdin: bytes | None,
+    ) -> RunResult:
+        cgroup = self.cgroup
+        outcome = await drive(
+            self.proc,
+            stdin=stdin,
+            on_output=on_output,
+            wall_time_s=limits.wall_time_s,
+            output_bytes=limits.output_bytes,
+            cancel=cancel,
+            kill=self.kill,
+        )
+        report = _parse_status(_read_nonblocking(self.status_r))
+        memory_exceeded = False
+        if cgroup is not None:
+            memory_exceeded = await asyncio.to_thread(cgroup.oom_killed)
+        elif report.get("maxrss_kib"):
+            memory_exceeded = report["maxrss_kib"] * 1024 >= limits.memory_bytes * 0.9
+        exit_code: int | None = report.get("exit_code")
+        signal_name: str | None = report.get("signal")
+        if not report:
+            # No report: the supervisor was killed (by us, or the OOM killer took it),
+            # or bwrap itself failed before starting it.
+            if outcome.killed or memory_exceeded:
+                signal_name = "SIGKILL"
+            else:
+                exit_code = outcome.returncode
+        return RunResult(
+            exit_code=exit_code,
+            signal=signal_name,
+            duration_ms=outcome.duration_ms,
+            timed_out=outcome.timed_out,
+            memory_exceeded=memory_exceeded,
+            output_truncated=outcome.output_truncated,
+            cancelled=outcome.cancelled,
+            stage=report.get("stage", "run"),
+            notes=list(self.notes),
+        )
+
+
+async def _close(box: _Box) -> None:
+    """End a sandbox whatever its state: unsent, it exits on its own; else it is killed."""
+    if box.control_w is not None:
+        # EOF with no spec: the supervisor exits without running anything.
+        os.close(box.control_w)
+        box.control_w = None
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(box.proc.wait()), timeout=2)
+    if box.proc.returncode is None:
+        await box.kill()
+        await box.proc.wait()
+    for fd in (box.status_r, box.info_r):
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    box.status_r = box.info_r = -1
+    for stream in (box.proc.stdin, box.proc.stdout, box.proc.stderr):
+        if stream is not None and hasattr(stream, "close"):
+            stream.close()
+    if box.cgroup is not None:
+        await asyncio.to_thread(_cleanup_cgroup, box.cgroup)
+        box.cgroup = None
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 def _cleanup_cgroup(cgroup: RunCgroup) -> None:

@@ -82,9 +82,7 @@ def _python_site_packages() -> tuple[str, ...]:
     """The base interpreter's site-packages: what happens to be installed on the host (here
     certifi, whose .pth import cost every run 18 ms) is no part of a candidate's Python.
     Programs get the standard library, as the language's image does."""
-    return tuple(
-        path for path in site.getsitepackages([sys.base_prefix]) if os.path.isdir(path)
-    )
+    return tuple(path for path in site.getsitepackages([sys.base_prefix]) if os.path.isdir(path))
 
 
 PYTHON_EXE, _PYTHON_PATHS = _python_interpreter()

@@ -3,6 +3,7 @@
     sandbox = create_local_sandbox("bubblewrap", protected_paths=[data_dir])
     status = await sandbox.check()          # refuse to start if not status.usable
     result = await sandbox.run(get_language("python"), code, stdin, on_output, cancel)
+    await sandbox.close()                   # on shutdown: ends sandboxes started ahead
 
 `on_output(stream, chunk)` receives raw bytes as the program writes them ("stdout" or
 "stderr"; arbitrary bytes, not necessarily UTF-8). A compile error is stderr output and
@@ -52,15 +53,19 @@ class Sandbox(Protocol):
 
     async def check(self) -> SandboxCheck: ...
 
+    async def close(self) -> None: ...
+
 
 def create_local_sandbox(
     kind: SandboxKind = "bubblewrap",
     *,
     protected_paths: Sequence[str | os.PathLike[str]] = (),
+    standby: int = 1,
 ) -> Sandbox:
-    """`protected_paths`: data dir, config and database files the code must never see."""
+    """`protected_paths`: data dir, config and database files the code must never see;
+    `standby`: bubblewrap sandboxes kept started ahead per recently used language."""
     if kind == "bubblewrap":
-        return BubblewrapSandbox(protected_paths=protected_paths)
+        return BubblewrapSandbox(protected_paths=protected_paths, standby=standby)
     if kind == "unsafe-subprocess":
         return UnsafeSubprocessSandbox()
     raise ValueError(f"unknown sandbox kind {kind!r}")

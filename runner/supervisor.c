@@ -1,10 +1,14 @@
 /* The sandbox's first process, in C: the same job as supervisor.py (read its docstring)
  * without starting an interpreter for every run, which cost ~30 ms of each run here.
  *
- * Arguments (built by runner/supervisor_args.py):
- *   STATUS_FD UID GID N_OWN OWN... N_RLIMITS (NAME SOFT HARD)... N_STEPS (STAGE ARGC ARGV...)...
+ * Usage: supervisor CONTROL_FD STATUS_FD. It waits for the run's spec on CONTROL_FD (read
+ * to EOF; encoded by runner/supervisor_spec.py), so a sandbox can be started before its
+ * run is known. The spec is NUL-terminated fields:
+ *   UID GID N_OWN OWN... N_RLIMITS (NAME SOFT HARD)... N_STEPS (STAGE ARGC ARGV...)...
+ *   N_FILES (NAME SIZE, then SIZE raw bytes)...
  * UID and GID are "-" when the sandbox already runs as the sandbox user. SOFT/HARD of -1
- * mean unlimited. Writes {"stage", "maxrss_kib", "exit_code", "signal"} to STATUS_FD.
+ * mean unlimited. Files are written into the working directory as the sandbox user.
+ * Writes {"stage", "maxrss_kib", "exit_code", "signal"} to STATUS_FD.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -16,6 +20,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -44,6 +49,49 @@ static void usage(void) {
     _exit(2);
 }
 
+/* The spec, read whole, and how far it has been parsed. */
+static char *spec;
+static size_t spec_len, spec_at;
+
+static void read_spec(int fd) {
+    size_t capacity = 65536;
+    spec = malloc(capacity);
+    if (!spec) die("malloc");
+    for (;;) {
+        if (spec_len == capacity) {
+            capacity *= 2;
+            spec = realloc(spec, capacity);
+            if (!spec) die("realloc");
+        }
+        ssize_t got = read(fd, spec + spec_len, capacity - spec_len);
+        if (got < 0) {
+            if (errno == EINTR) continue;
+            die("read spec");
+        }
+        if (got == 0) break;
+        spec_len += (size_t)got;
+    }
+    close(fd);
+    /* An empty spec: the server closed the sandbox without running anything in it. */
+    if (spec_len == 0) _exit(0);
+}
+
+static char *next_field(void) {
+    if (spec_at >= spec_len) usage();
+    char *field = spec + spec_at;
+    char *end = memchr(field, 0, spec_len - spec_at);
+    if (!end) usage();
+    spec_at = (size_t)(end - spec) + 1;
+    return field;
+}
+
+static char *next_bytes(size_t size) {
+    if (size > spec_len - spec_at) usage();
+    char *data = spec + spec_at;
+    spec_at += size;
+    return data;
+}
+
 static long number(const char *text) {
     char *end;
     errno = 0;
@@ -63,6 +111,23 @@ static void set_limits(const struct limit *limits, int count) {
 }
 
 static rlim_t rlim(long value) { return value < 0 ? RLIM_INFINITY : (rlim_t)value; }
+
+/* The program's files, written by the sandbox user into the (empty) working directory. */
+static void write_file(const char *name, const char *data, size_t size) {
+    if (!*name || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, "..")) usage();
+    int fd = open(name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0) die(name);
+    while (size > 0) {
+        ssize_t put = write(fd, data, size);
+        if (put < 0) {
+            if (errno == EINTR) continue;
+            die(name);
+        }
+        data += put;
+        size -= (size_t)put;
+    }
+    if (fchmod(fd, 0644) != 0 || close(fd) != 0) die(name);
+}
 
 /* Fork/exec argv; wait for it (reaping the orphans PID 1 inherits meanwhile). */
 static int run_step(char **argv, int compiling, long *maxrss_kib) {
@@ -112,26 +177,28 @@ static void signal_name(int signum, char *out, size_t size) {
 }
 
 int main(int argc, char **argv) {
-    int at = 1;
-#define NEXT() (at < argc ? argv[at++] : (usage(), (char *)0))
-    int status_fd = (int)number(NEXT());
+    if (argc != 3) usage();
+    int control_fd = (int)number(argv[1]);
+    int status_fd = (int)number(argv[2]);
     fcntl(status_fd, F_SETFD, FD_CLOEXEC);
-    const char *uid_text = NEXT(), *gid_text = NEXT();
-    int n_own = (int)number(NEXT());
-    char **own = argv + at;
-    for (int i = 0; i < n_own; i++) NEXT();
+    read_spec(control_fd);
+    const char *uid_text = next_field(), *gid_text = next_field();
+    int n_own = (int)number(next_field());
+    if (n_own < 0 || n_own > 64) usage();
+    const char *own[64];
+    for (int i = 0; i < n_own; i++) own[i] = next_field();
 
-    int n_limits = (int)number(NEXT());
+    int n_limits = (int)number(next_field());
     if (n_limits < 0 || n_limits > 32) usage();
     struct limit limits[32];
     for (int i = 0; i < n_limits; i++) {
-        const char *name = NEXT();
+        const char *name = next_field();
         limits[i].resource = -1;
         for (size_t k = 0; k < sizeof RLIMITS / sizeof RLIMITS[0]; k++)
             if (strcmp(RLIMITS[k].name, name) == 0) limits[i].resource = RLIMITS[k].resource;
         if (limits[i].resource < 0) usage();
-        limits[i].value.rlim_cur = rlim(number(NEXT()));
-        limits[i].value.rlim_max = rlim(number(NEXT()));
+        limits[i].value.rlim_cur = rlim(number(next_field()));
+        limits[i].value.rlim_max = rlim(number(next_field()));
     }
 
     if (strcmp(uid_text, "-") != 0) {
@@ -148,17 +215,34 @@ int main(int argc, char **argv) {
          * re-arm it so the sandbox still dies if bwrap (and so the server) goes away. */
         prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
     }
+
+    int n_steps = (int)number(next_field());
+    if (n_steps < 0 || n_steps > 8) usage();
+    char **steps[8];
+    const char *stages[8];
+    for (int step = 0; step < n_steps; step++) {
+        stages[step] = next_field();
+        long step_argc = number(next_field());
+        if (step_argc < 1 || step_argc > 4096) usage();
+        steps[step] = calloc((size_t)step_argc + 1, sizeof(char *));
+        if (!steps[step]) die("calloc");
+        for (long i = 0; i < step_argc; i++) steps[step][i] = next_field();
+    }
+    long n_files = number(next_field());
+    if (n_files < 0 || n_files > 64) usage();
+    for (long i = 0; i < n_files; i++) {
+        const char *name = next_field();
+        long size = number(next_field());
+        if (size < 0) usage();
+        write_file(name, next_bytes((size_t)size), (size_t)size);
+    }
+    if (spec_at != spec_len) usage();
     set_limits(limits, n_limits);
 
-    int n_steps = (int)number(NEXT());
     char report[256] = "{}";
     for (int step = 0; step < n_steps; step++) {
-        const char *stage = NEXT();
-        int step_argc = (int)number(NEXT());
-        if (step_argc < 1 || step_argc > argc - at) usage();
-        char **step_argv = calloc((size_t)step_argc + 1, sizeof(char *));
-        if (!step_argv) die("calloc");
-        for (int i = 0; i < step_argc; i++) step_argv[i] = NEXT();
+        const char *stage = stages[step];
+        char **step_argv = steps[step];
         int compiling = strcmp(stage, "run") != 0;
         if (strcmp(stage, "compile") == 0) {
             /* Compilers and linkers write intermediates bigger than a program's file
@@ -185,7 +269,6 @@ int main(int argc, char **argv) {
         snprintf(report, sizeof report,
                  "{\"stage\": \"%s\", \"maxrss_kib\": %ld, \"exit_code\": %s, \"signal\": %s}",
                  stage, maxrss_kib, exit_code, signal_text);
-        free(step_argv);
         if (failed) break;
     }
     ssize_t ignored = write(status_fd, report, strlen(report));

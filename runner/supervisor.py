@@ -1,11 +1,15 @@
 """First process inside a sandbox: drops privileges, sets rlimits, runs the steps.
 
-Runs as a standalone script (`python3 -I -S supervisor.py SPEC_JSON`) with the standard
-library only, under whatever interpreter the sandbox can see, so it imports nothing from
-the project. It exists because neither bwrap nor a shell reports how a program ended
-precisely: both fold "killed by SIGKILL" into exit status 137. Here we wait4() the
-program ourselves and write {"stage", "exit_code", "signal", "maxrss_kib"} as JSON to a
-status pipe the server holds.
+Runs as a standalone script (`python3 -I -S supervisor.py CONTROL_FD STATUS_FD`) with the
+standard library only, under whatever interpreter the sandbox can see, so it imports
+nothing from the project. It waits for the run's spec on CONTROL_FD (read to EOF, in the
+format runner/supervisor_spec.py writes and supervisor.c reads), so a sandbox can be
+started before its run is known.
+
+It exists because neither bwrap nor a shell reports how a program ended precisely: both
+fold "killed by SIGKILL" into exit status 137. Here we wait4() the program ourselves and
+write {"stage", "exit_code", "signal", "maxrss_kib"} as JSON to a status pipe
+(STATUS_FD) the server holds.
 
 Under bubblewrap it is PID 1 of the sandbox's PID namespace, so when it exits the kernel
 kills every process the program left behind (nohup, setsid, double fork), and signals
@@ -25,6 +29,73 @@ import sys
 
 # Exit code when the program could not even be started (missing binary etc.), like shells.
 _EXEC_FAILED = 127
+
+
+class _Spec:
+    """Reads the NUL-terminated fields (and raw file contents) of a spec in order."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.at = 0
+
+    def field(self) -> str:
+        end = self.data.index(b"\0", self.at)
+        text = self.data[self.at : end].decode()
+        self.at = end + 1
+        return text
+
+    def number(self) -> int:
+        return int(self.field())
+
+    def raw(self, size: int) -> bytes:
+        if size < 0 or self.at + size > len(self.data):
+            raise ValueError("truncated spec")
+        chunk = self.data[self.at : self.at + size]
+        self.at += size
+        return chunk
+
+
+def _read_all(fd: int) -> bytes:
+    chunks = []
+    while chunk := os.read(fd, 65536):
+        chunks.append(chunk)
+    os.close(fd)
+    return b"".join(chunks)
+
+
+def _parse(spec: _Spec) -> dict:
+    uid, gid = spec.field(), spec.field()
+    own = [spec.field() for _ in range(spec.number())]
+    rlimits = {}
+    for _ in range(spec.number()):
+        name = spec.field()
+        rlimits[name] = [spec.number(), spec.number()]
+    steps = []
+    for _ in range(spec.number()):
+        stage = spec.field()
+        steps.append((stage, [spec.field() for _ in range(spec.number())]))
+    files = {}
+    for _ in range(spec.number()):
+        name = spec.field()
+        if not name or "/" in name or name in (".", ".."):
+            raise ValueError(f"bad file name {name!r}")
+        files[name] = spec.raw(spec.number())
+    if spec.at != len(spec.data):
+        raise ValueError("trailing data in spec")
+    drop_to = None if uid == "-" else (int(uid), int(gid))
+    return {"drop_to": drop_to, "own": own, "rlimits": rlimits, "steps": steps, "files": files}
+
+
+def _write_files(files: dict[str, bytes]) -> None:
+    for name, data in files.items():
+        fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fchmod(fd, 0o644)
+        finally:
+            os.close(fd)
 
 
 def _drop_privileges(uid: int, gid: int) -> None:
@@ -76,19 +147,30 @@ def _run_step(argv: list[str], compiling: bool) -> tuple[int, int, float]:
 
 
 def main() -> None:
-    spec = json.loads(sys.argv[1])
-    status_fd: int = spec["status_fd"]
+    control_fd, status_fd = int(sys.argv[1]), int(sys.argv[2])
     os.set_inheritable(status_fd, False)
-    if spec.get("drop_to") is not None:
+    data = _read_all(control_fd)
+    if not data:
+        # The server closed the sandbox without running anything in it.
+        os._exit(0)
+    try:
+        spec = _parse(_Spec(data))
+    except ValueError as exc:
+        os.write(2, f"duet supervisor: bad spec: {exc}\n".encode())
+        os._exit(2)
+    if spec["drop_to"] is not None:
         uid, gid = spec["drop_to"]
         # bwrap created the workspace as (namespace) root; give it to the sandbox user
         # so the program can write there like in a normal home directory.
         for path in spec.get("own", []):
             os.chown(path, uid, gid)
         _drop_privileges(uid, gid)
+    try:
+        _write_files(spec["files"])
+    except OSError as exc:
+        os.write(2, f"duet supervisor: {exc.filename}: {exc.strerror}\n".encode())
+        os._exit(_EXEC_FAILED)
     _set_rlimits(spec["rlimits"])
-    for k, v in spec.get("env", {}).items():
-        os.environ[k] = v
 
     report: dict[str, object] = {}
     for stage, argv in spec["steps"]:

@@ -14,6 +14,7 @@ from pathlib import Path
 from runner.languages import PYTHON_EXE, SANDBOX_PATH, Language
 from runner.limits import RunLimits, RunResult, SandboxCheck
 from runner.streaming import OutputCallback, drive
+from runner.supervisor_spec import SupervisorSpec
 
 SUPERVISOR_PATH = str(Path(__file__).with_name("supervisor.py"))
 
@@ -35,6 +36,9 @@ class UnsafeSubprocessSandbox:
     async def check(self) -> SandboxCheck:
         return SandboxCheck(True, None, ("unsafe-subprocess runner: no isolation",))
 
+    async def close(self) -> None:
+        pass
+
     async def run(
         self,
         language: Language,
@@ -50,13 +54,12 @@ class UnsafeSubprocessSandbox:
         stdin_bytes = stdin.encode() if isinstance(stdin, str) else stdin
         workdir = tempfile.mkdtemp(prefix="duet-run-", dir=self.workspace_root)
         status_r, status_w = os.pipe()
+        control_r, control_w = os.pipe()
         try:
-            _write_files(workdir, {**language.support_files, language.source_file: code})
-            spec = {
-                "status_fd": status_w,
-                "steps": language.steps(limits),
-                "drop_to": None,
-                "rlimits": {
+            files = {**language.support_files, language.source_file: code}
+            spec = SupervisorSpec(
+                steps=language.steps(limits),
+                rlimits={
                     "RLIMIT_CPU": [limits.cpu_time_s, limits.cpu_time_s + 1],
                     "RLIMIT_FSIZE": [
                         limits.file_size_bytes,
@@ -65,7 +68,8 @@ class UnsafeSubprocessSandbox:
                     "RLIMIT_CORE": [0, 0],
                     "RLIMIT_AS": [limits.memory_bytes * language.address_space_factor] * 2,
                 },
-            }
+                files={name: text.encode() for name, text in files.items()},
+            )
             env = {
                 "PATH": SANDBOX_PATH,
                 "HOME": workdir,
@@ -78,17 +82,22 @@ class UnsafeSubprocessSandbox:
                 "-I",
                 "-S",
                 SUPERVISOR_PATH,
-                json.dumps(spec),
+                str(control_r),
+                str(status_w),
                 stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
                 cwd=workdir,
                 env=env,
-                pass_fds=[status_w],
+                pass_fds=[control_r, status_w],
                 start_new_session=True,
             )
-            os.close(status_w)
-            status_w = -1
+            for fd in (status_w, control_r):
+                os.close(fd)
+            status_w = control_r = -1
+            # In a thread: a program bigger than the pipe would block until it is read.
+            fd, control_w = control_w, -1
+            await asyncio.to_thread(_write_and_close, fd, spec.encode())
 
             async def kill() -> None:
                 with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -129,14 +138,19 @@ class UnsafeSubprocessSandbox:
                 notes=["unsafe-subprocess runner: no isolation"],
             )
         finally:
-            for fd in (status_r, status_w):
+            for fd in (status_r, status_w, control_r, control_w):
                 if fd >= 0:
                     with contextlib.suppress(OSError):
                         os.close(fd)
             await asyncio.to_thread(shutil.rmtree, workdir, True)
 
 
-def _write_files(workdir: str, files: dict[str, str]) -> None:
-    for name, text in files.items():
-        with open(os.path.join(workdir, name), "w") as fh:
-            fh.write(text)
+def _write_and_close(fd: int, data: bytes) -> None:
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    except BrokenPipeError:
+        pass  # the supervisor died first; the run reports how
+    finally:
+        os.close(fd)

@@ -135,8 +135,7 @@ async def _code_runs(app: web.Application) -> AsyncIterator[None]:
         # Not cancelled: a cancelled probe would leave its toolchain processes behind.
         await asyncio.gather(probe, return_exceptions=True)
         await manager.shutdown()
-        if isinstance(sandbox, KubernetesSandbox):
-            await sandbox.close()
+        await sandbox.close()
 
 
 async def _cancel_runs(app: web.Application) -> None:

@@ -55,6 +55,13 @@ class Settings(BaseSettings):
         description="Code sandbox; unsafe-subprocess is for development only (no isolation); "
         "kubernetes runs each session's code in its own pod",
     )
+    runner_standby: int = Field(
+        default=1,
+        ge=0,
+        le=8,
+        description="Bubblewrap sandboxes kept started ahead, per recently used language "
+        "(0: build each one when its run comes)",
+    )
     k8s_namespace: str = Field(default="duet-runs", description="Namespace of the runner pods")
     k8s_runtime_class: str | None = Field(
         default=None, description="RuntimeClass of the runner pods (e.g. gvisor)"

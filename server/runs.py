@@ -583,7 +583,10 @@ async def open_sandbox(settings: Settings, cache: redis.Redis) -> tuple[Sandbox,
         )
     for warning in check.warnings:
         log.warning("sandbox: %s", warning)
-    return create_local_sandbox("bubblewrap", protected_paths=protected), list(check.warnings)
+    sandbox = create_local_sandbox(
+        "bubblewrap", protected_paths=protected, standby=settings.runner_standby
+    )
+    return sandbox, list(check.warnings)
 
 
 async def _open_kubernetes(settings: Settings, cache: redis.Redis) -> tuple[Sandbox, list[str]]:

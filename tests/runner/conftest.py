@@ -1,9 +1,9 @@
-"""Shared helpers for the runner tests: one sandbox per test module, captured output."""
+"""Shared helpers for the runner tests: one sandbox per test, captured output."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
 import pytest
@@ -62,6 +62,9 @@ async def assert_still_works(sandbox: Sandbox) -> None:
     assert cap.stdout == b"hello\n"
 
 
-@pytest.fixture(scope="module")
-def sandbox() -> BubblewrapSandbox:
-    return BubblewrapSandbox()
+@pytest.fixture
+async def sandbox() -> AsyncIterator[BubblewrapSandbox]:
+    # Per test: the sandboxes it keeps standing by belong to the test's event loop.
+    sandbox = BubblewrapSandbox()
+    yield sandbox
+    await sandbox.close()

@@ -4,40 +4,98 @@ stopping the run, compile output as stderr, the sandbox user, and the rlimits.""
 
 from __future__ import annotations
 
+import asyncio
 import os
+from collections.abc import AsyncIterator
 
 import pytest
 
 from runner.bubblewrap import BubblewrapSandbox
 from runner.limits import RunLimits
-from runner.native_supervisor import BINARY, native_arguments
+from runner.native import SUPERVISOR
+from runner.supervisor_spec import SupervisorSpec
 from tests.runner.conftest import run_code
 
 
-@pytest.fixture(scope="module", params=["native", "python"])
-def either(request: pytest.FixtureRequest) -> BubblewrapSandbox:
+@pytest.fixture(params=["native", "python"])
+async def either(request: pytest.FixtureRequest) -> AsyncIterator[BubblewrapSandbox]:
     sandbox = BubblewrapSandbox(native_supervisor=request.param == "native")
     assert (sandbox.native_supervisor is not None) == (request.param == "native")
-    return sandbox
+    yield sandbox
+    await sandbox.close()
 
 
 def test_the_native_supervisor_is_built_and_used_by_default() -> None:
     sandbox = BubblewrapSandbox()
-    assert sandbox.native_supervisor == BINARY and os.access(BINARY, os.X_OK)
+    assert sandbox.native_supervisor == SUPERVISOR and os.access(SUPERVISOR, os.X_OK)
 
 
-def test_the_spec_becomes_counted_arguments() -> None:
-    spec = {
-        "status_fd": 5, "drop_to": [65534, 65534], "own": ["/workspace", "/workspace/a b"],
-        "rlimits": {"RLIMIT_CPU": [5, 6], "RLIMIT_AS": [-1, -1]},
-        "steps": [("compile", ["gcc", "-o", "main", "main.c"]), ("run", ["./main"])],
-    }  # fmt: skip
-    assert native_arguments(spec) == [
-        "5", "65534", "65534", "2", "/workspace", "/workspace/a b",
+def test_the_spec_is_counted_fields_then_raw_files() -> None:
+    spec = SupervisorSpec(
+        steps=[("compile", ["gcc", "-o", "main", "main.c"]), ("run", ["./main"])],
+        rlimits={"RLIMIT_CPU": [5, 6], "RLIMIT_AS": [-1, -1]},
+        drop_to=(65534, 65534),
+        own=["/workspace"],
+        files={"main.c": b"int main(void) { return 0; }\n", "data.bin": b"\0\xff"},
+    )
+    fields = [
+        "65534", "65534", "1", "/workspace",
         "2", "RLIMIT_CPU", "5", "6", "RLIMIT_AS", "-1", "-1",
-        "2", "compile", "4", "gcc", "-o", "main", "main.c", "run", "1", "./main",
+        "2", "compile", "4", "gcc", "-o", "main", "main.c", "run", "1", "./main", "2",
     ]  # fmt: skip
-    assert native_arguments({**spec, "drop_to": None})[1:3] == ["-", "-"]
+    head = b"".join(f.encode() + b"\0" for f in fields)
+    files = b"main.c\x0029\x00int main(void) { return 0; }\ndata.bin\x002\x00\x00\xff"
+    assert spec.encode() == head + files
+    unprivileged = SupervisorSpec(steps=[("run", ["true"])], rlimits={}).encode()
+    assert unprivileged.split(b"\0") == [
+        b"-",
+        b"-",
+        b"0",
+        b"0",
+        b"1",
+        b"run",
+        b"1",
+        b"true",
+        b"0",
+        b"",
+    ]
+
+
+async def test_files_come_through_byte_for_byte(either) -> None:
+    data = bytes(range(256)) * 300  # past one pipe buffer, with NULs and invalid UTF-8
+    result = await either.run_steps(
+        [("run", ["/bin/sh", "-c", "cat blob; ls -ln"])], None, {"blob": data},
+        _collect := _Collector(), None, RunLimits(),
+    )  # fmt: skip
+    assert result.exit_code == 0, _collect.stderr
+    assert _collect.stdout[: len(data)] == data
+    listing = _collect.stdout[len(data) :].decode()
+    assert "-rw-r--r-- 1 65534 65534 76800" in listing
+
+
+async def test_a_file_name_that_leaves_the_workspace_is_refused(either) -> None:
+    collect = _Collector()
+    result = await either.run_steps(
+        [("run", ["/bin/true"])], None, {"../escape": b"x"}, collect, None, RunLimits()
+    )
+    assert result.exit_code not in (0, None) and result.stage == "run"
+    assert b"duet supervisor" in collect.stderr
+
+
+class _Collector:
+    def __init__(self) -> None:
+        self.chunks: dict[str, bytearray] = {"stdout": bytearray(), "stderr": bytearray()}
+
+    async def __call__(self, stream: str, data: bytes) -> None:
+        self.chunks[stream].extend(data)
+
+    @property
+    def stdout(self) -> bytes:
+        return bytes(self.chunks["stdout"])
+
+    @property
+    def stderr(self) -> bytes:
+        return bytes(self.chunks["stderr"])
 
 
 async def test_exit_codes_and_signals(either) -> None:
@@ -78,10 +136,9 @@ async def test_a_program_that_cannot_start_exits_127_and_says_why(either) -> Non
     assert b"/nonexistent/program: No such file or directory" in bytes(errors)
 
 
-async def test_every_run_gets_a_network_namespace_of_its_own() -> None:
-    sandbox = BubblewrapSandbox()
-    seen = set()
-    for _ in range(3):
-        captured = await run_code(sandbox, "bash", "readlink /proc/self/ns/net")
-        seen.add(captured.text.strip())
+async def test_every_run_gets_a_network_namespace_of_its_own(sandbox) -> None:
+    # At once, so the namespaces coexist: the kernel reuses a freed namespace's inode
+    # number, so runs one after another may show the same one.
+    runs = [run_code(sandbox, "bash", "readlink /proc/self/ns/net; sleep 0.3") for _ in range(3)]
+    seen = {captured.text.strip() for captured in await asyncio.gather(*runs)}
     assert len(seen) == 3 and os.readlink("/proc/self/ns/net") not in seen, seen

@@ -8,13 +8,13 @@ STAMP := $(VENV)/.installed
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml scripts/system-deps.sh web/package-lock.json web/build.mjs $(wildcard web/src/*) runner/supervisor.c
+$(STAMP): pyproject.toml scripts/system-deps.sh web/package-lock.json web/build.mjs $(wildcard web/src/*) runner/supervisor.c runner/launcher.c
 	scripts/system-deps.sh
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
 	cd web && npm ci --no-audit --no-fund --silent && npm run --silent build
-	$(BIN)/python -c 'from runner.native_supervisor import build_native_supervisor as build; assert build()'
+	$(BIN)/python -c 'from runner.native import build_launcher, build_native_supervisor; assert build_native_supervisor() and build_launcher()'
 	touch $(STAMP)
 
 run: install

@@ -1,5 +1,8 @@
 """A user namespace made by root, mapping root and the sandbox uid to themselves.
 
+The stand-in for `launcher.c`'s --userns where that cannot be compiled: the same
+namespace, made with `unshare` and a shell (~3 ms per sandbox instead of ~0.3).
+
 When the server runs as root, letting bwrap make its own user namespace would map the
 sandbox's uid onto real uid 0: the program would own every root-owned file it can see.
 Dropping to an unprivileged uid before starting bwrap avoids that but then bwrap cannot

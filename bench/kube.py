@@ -92,6 +92,7 @@ async def main(runs: int, claims: int) -> None:
             if (await bwrap.check()).usable:
                 bwrap_samples = await timed(runs, bwrap_run)
                 print(line("bubblewrap run", bwrap_samples))
+            await bwrap.close()
             median = percentile(kube_samples, 0.5)
             print(
                 f"{'exec overhead over unsafe-subprocess':<40} p50 "

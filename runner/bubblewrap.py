@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import os
 import shutil
 import uuid
@@ -33,12 +34,16 @@ from runner.limits import RunLimits, RunResult, SandboxCheck
 from runner.native import build_launcher, build_native_supervisor
 from runner.standby import Standby
 from runner.streaming import OutputCallback, drive
-from runner.supervisor_spec import SupervisorSpec
+from runner.supervisor_spec import READY, SupervisorSpec, parse_report
 from runner.userns import create_user_namespace
+
+log = logging.getLogger(__name__)
 
 SUPERVISOR = Path(__file__).with_name("supervisor.py")
 WORKDIR = "/workspace"
 _SUPERVISOR_IN_SANDBOX = "/.duet/supervisor.py"
+# A sandbox normally starts in a few ms; past this its run goes ahead and reports.
+_READY_TIMEOUT_S = 10.0
 _NATIVE_SUPERVISOR_IN_SANDBOX = "/.duet/supervisor"
 
 # Files and directories under /etc that toolchains read; everything else there (shadow,
@@ -299,7 +304,9 @@ class BubblewrapSandbox:
                     box = None
             if box is None:
                 box = await self._launch(language, limits)
-                await box.send(spec)
+                # If bwrap failed before starting the supervisor, drive() reports its error.
+                with contextlib.suppress(BrokenPipeError):
+                    await box.send(spec)
             return await box.drive(on_output, cancel, limits, stdin)
         finally:
             if box is not None:
@@ -467,7 +474,9 @@ class BubblewrapSandbox:
         for fd in fds:
             if fd not in (control_w, status_r, info_r):
                 os.close(fd)
-        return _Box(proc, control_w, status_r, info_r, cgroup, notes)
+        box = _Box(proc, control_w, status_r, info_r, cgroup, notes)
+        await box.wait_ready()
+        return box
 
 
 class _Box:
@@ -490,12 +499,31 @@ class _Box:
         self.notes = notes
         self._child_pid: list[int | None] = []
         self._loop = asyncio.get_running_loop()
+        # The supervisor said it waits for its spec (False: bwrap failed, or not yet).
+        self.started = False
+
+    async def wait_ready(self) -> None:
+        """Until the supervisor waits for its spec (bwrap has built the sandbox), or the
+        sandbox failed to start (its run then reports bwrap's error)."""
+        loop = asyncio.get_running_loop()
+        readable = loop.create_future()
+        loop.add_reader(self.status_r, lambda: readable.done() or readable.set_result(None))
+        try:
+            await asyncio.wait_for(readable, timeout=_READY_TIMEOUT_S)
+        except TimeoutError:
+            log.warning("a sandbox took over %s s to start", _READY_TIMEOUT_S)
+            return
+        finally:
+            loop.remove_reader(self.status_r)
+        with contextlib.suppress(BlockingIOError):
+            self.started = os.read(self.status_r, len(READY)) == READY
 
     @property
     def waiting(self) -> bool:
         """Started, nothing sent yet, and usable from the running event loop."""
         return (
-            self.proc.returncode is None
+            self.started
+            and self.proc.returncode is None
             and self.control_w is not None
             and self._loop is asyncio.get_running_loop()
         )
@@ -545,7 +573,7 @@ class _Box:
             cancel=cancel,
             kill=self.kill,
         )
-        report = _parse_status(_read_nonblocking(self.status_r))
+        report = parse_report(_read_nonblocking(self.status_r))
         memory_exceeded = False
         if cgroup is not None:
             memory_exceeded = await asyncio.to_thread(cgroup.oom_killed)
@@ -618,11 +646,3 @@ def _child_pid(info_fd: int) -> int | None:
             if isinstance(pid, int):
                 return pid
     return None
-
-
-def _parse_status(data: bytes) -> dict:
-    try:
-        report = json.loads(data.decode())
-    except ValueError:
-        return {}
-    return report if isinstance(report, dict) else {}

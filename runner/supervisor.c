@@ -8,7 +8,8 @@
  *   N_FILES (NAME SIZE, then SIZE raw bytes)...
  * UID and GID are "-" when the sandbox already runs as the sandbox user. SOFT/HARD of -1
  * mean unlimited. Files are written into the working directory as the sandbox user.
- * Writes {"stage", "maxrss_kib", "exit_code", "signal"} to STATUS_FD.
+ * Writes "R" to STATUS_FD once waiting for the spec, and at the end
+ * {"stage", "maxrss_kib", "exit_code", "signal"}.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -181,6 +182,9 @@ int main(int argc, char **argv) {
     int control_fd = (int)number(argv[1]);
     int status_fd = (int)number(argv[2]);
     fcntl(status_fd, F_SETFD, FD_CLOEXEC);
+    /* Tell the server the sandbox is built and waiting: from here a run costs only its
+     * spec. */
+    if (write(status_fd, "R", 1) != 1) die("status");
     read_spec(control_fd);
     const char *uid_text = next_field(), *gid_text = next_field();
     int n_own = (int)number(next_field());

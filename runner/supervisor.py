@@ -9,7 +9,7 @@ started before its run is known.
 It exists because neither bwrap nor a shell reports how a program ended precisely: both
 fold "killed by SIGKILL" into exit status 137. Here we wait4() the program ourselves and
 write {"stage", "exit_code", "signal", "maxrss_kib"} as JSON to a status pipe
-(STATUS_FD) the server holds.
+(STATUS_FD) the server holds, after an "R" written as soon as it waits for its spec.
 
 Under bubblewrap it is PID 1 of the sandbox's PID namespace, so when it exits the kernel
 kills every process the program left behind (nohup, setsid, double fork), and signals
@@ -149,6 +149,8 @@ def _run_step(argv: list[str], compiling: bool) -> tuple[int, int, float]:
 def main() -> None:
     control_fd, status_fd = int(sys.argv[1]), int(sys.argv[2])
     os.set_inheritable(status_fd, False)
+    # Tell the server the sandbox is built and waiting for its run.
+    os.write(status_fd, b"R")
     data = _read_all(control_fd)
     if not data:
         # The server closed the sandbox without running anything in it.

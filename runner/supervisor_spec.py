@@ -9,12 +9,18 @@ format is NUL-terminated fields, counted lists, and file contents as raw bytes:
 
 UID and GID are "-" when the supervisor already runs as the sandbox user; SOFT/HARD -1
 mean unlimited. Files are written into the supervisor's working directory.
+
+On its status pipe a supervisor first writes READY, once it waits for the spec, then at
+the end its report: {"stage", "maxrss_kib", "exit_code", "signal"} as JSON.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+
+READY = b"R"
 
 
 @dataclass(frozen=True)
@@ -43,3 +49,13 @@ class SupervisorSpec:
         for name, data in self.files.items():
             out += f"{name}\0{len(data)}\0".encode() + data
         return bytes(out)
+
+
+def parse_report(status: bytes) -> dict:
+    """A supervisor's report from all it wrote on its status pipe; {} if it wrote none
+    (it was killed, or never started)."""
+    try:
+        report = json.loads(status.removeprefix(READY).decode())
+    except ValueError:
+        return {}
+    return report if isinstance(report, dict) else {}

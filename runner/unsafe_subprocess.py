@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
 import shutil
 import signal
@@ -14,7 +13,7 @@ from pathlib import Path
 from runner.languages import PYTHON_EXE, SANDBOX_PATH, Language
 from runner.limits import RunLimits, RunResult, SandboxCheck
 from runner.streaming import OutputCallback, drive
-from runner.supervisor_spec import SupervisorSpec
+from runner.supervisor_spec import SupervisorSpec, parse_report
 
 SUPERVISOR_PATH = str(Path(__file__).with_name("supervisor.py"))
 
@@ -116,8 +115,8 @@ class UnsafeSubprocessSandbox:
             await kill()
             os.set_blocking(status_r, False)
             try:
-                report = json.loads(os.read(status_r, 65536) or b"{}")
-            except (BlockingIOError, ValueError):
+                report = parse_report(os.read(status_r, 65536))
+            except BlockingIOError:
                 report = {}
             signal_name = report.get("signal")
             exit_code = report.get("exit_code")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 
@@ -108,3 +109,12 @@ async def test_unsafe_memory_limit(unsafe: UnsafeSubprocessSandbox) -> None:
     cap = await run_code(unsafe, "python", "x = b'x' * (1 << 30)")
     assert cap.result.exit_code != 0
     assert b"MemoryError" in cap.stderr
+
+
+async def test_check_says_why_bwrap_itself_failed() -> None:
+    # bwrap exits before the supervisor reads its spec: its own message is the reason.
+    sandbox = BubblewrapSandbox(standby=0)
+    sandbox.native_supervisor = Path("/nonexistent/duet-supervisor")
+    status = await sandbox.check()
+    assert not status.usable
+    assert "Can't find source path /nonexistent/duet-supervisor" in (status.reason or ""), status

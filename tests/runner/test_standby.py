@@ -25,6 +25,9 @@ async def test_the_next_run_takes_the_sandbox_started_after_the_last(sandbox) ->
     assert (await run_code(sandbox, "python", "print(1)")).text == "1\n"
     await sandbox.warm(PYTHON)
     assert sandbox._standby.count(KEY) == 1
+    # Ready means built: its supervisor is PID 1 of its own namespace, waiting.
+    [box] = _waiting_boxes(sandbox)
+    assert box.started and box.waiting
     hits = sandbox._standby.hits
     captured = await run_code(sandbox, "python", "print(input() * 2)", "ab\n")
     assert captured.text == "abab\n" and captured.result.exit_code == 0
@@ -68,7 +71,11 @@ async def test_a_sandbox_that_died_while_waiting_is_replaced(sandbox) -> None:
     await sandbox.warm(PYTHON)
     [box] = _waiting_boxes(sandbox)
     box.proc.kill()
-    await box.proc.wait()
+    for _ in range(500):  # its exit, not its pipes' closing (proc.wait() waits for both)
+        if box.proc.returncode is not None:
+            break
+        await asyncio.sleep(0.01)
+    assert box.proc.returncode is not None
     misses = sandbox._standby.misses
     captured = await run_code(sandbox, "python", "print('fresh')")
     assert captured.text == "fresh\n" and captured.result.exit_code == 0

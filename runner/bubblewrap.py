@@ -314,11 +314,14 @@ class BubblewrapSandbox:
             if key is not None:
                 self._standby.replenish(key)
 
+    def prepare(self, language: Language, limits: RunLimits | None = None) -> None:
+        """Start building a sandbox for `language` to stand by, unless one does."""
+        self._standby.replenish((language.name, limits or language.limits))
+
     async def warm(self, language: Language, limits: RunLimits | None = None) -> None:
         """Have a sandbox for `language` standing by, and wait until it is."""
-        key = (language.name, limits or language.limits)
-        self._standby.replenish(key)
-        await self._standby.ready(key)
+        self.prepare(language, limits)
+        await self._standby.ready((language.name, limits or language.limits))
 
     async def close(self) -> None:
         """Stop the sandboxes standing by; runs in progress are not affected."""

@@ -53,6 +53,9 @@ class Sandbox(Protocol):
 
     async def check(self) -> SandboxCheck: ...
 
+    def prepare(self, language: Language, limits: RunLimits) -> None:
+        """A hint that a run in `language` may come soon; may do nothing."""
+
     async def close(self) -> None: ...
 
 

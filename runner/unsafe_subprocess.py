@@ -35,6 +35,9 @@ class UnsafeSubprocessSandbox:
     async def check(self) -> SandboxCheck:
         return SandboxCheck(True, None, ("unsafe-subprocess runner: no isolation",))
 
+    def prepare(self, language: Language, limits: RunLimits) -> None:
+        pass  # nothing to build ahead: each run is a plain process
+
     async def close(self) -> None:
         pass
 

@@ -43,7 +43,7 @@ from collab.room import Room, RoomError
 from collab.rooms import RoomRegistry
 from runner.errors import RunnerError
 from runner.kubernetes.backend import KubernetesSandbox
-from runner.languages import Language, detect_languages, get_language
+from runner.languages import LANGUAGES, Language, detect_languages, get_language
 from runner.limits import MiB, RunLimits, RunResult
 from runner.sandbox import Sandbox, StreamName, check_bubblewrap, create_local_sandbox
 from runner.session import SessionContext, SessionSandbox
@@ -254,6 +254,14 @@ class RunManager:
         return dataclasses.replace(language.limits, **chosen)
 
     # -- starting --------------------------------------------------------------------------
+
+    def prepare(self, language_name: str) -> None:
+        """A hint that a run in `language_name` may come soon (someone entered its room)."""
+        language = LANGUAGES.get(language_name)
+        if language is None or not language.runnable or self._stopping:
+            return
+        if not isinstance(self.sandbox, SessionSandbox):
+            self.sandbox.prepare(language, self.limits_for(language))
 
     async def start(self, room: Room, by: str, request: RunRequest) -> dict[str, Any]:
         """Check the request, take the session's run lock, record and start the run.

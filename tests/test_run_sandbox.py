@@ -6,9 +6,11 @@ from __future__ import annotations
 import pytest
 from aiohttp import web
 
+from runner.languages import get_language
 from runner.limits import SandboxCheck
 from server.app import create_app
 from server.runs import UNSAFE_WARNING, SandboxUnavailable
+from server.state import RUNS
 from tests.conftest import create_room
 from tests.runs_helpers import RunPeer, start_run
 
@@ -71,5 +73,25 @@ async def test_after_a_fork_bomb_the_server_serves_and_runs(aiohttp_client, sett
         )
         assert (await peer.wait_finished(after["id"]))["exitCode"] == 0
         assert peer.output(after["id"]) == "hello\n"
+    finally:
+        await peer.disconnect()
+
+
+async def test_entering_a_room_builds_the_sandbox_for_its_first_run(client):
+    room = await create_room(client, code="print('first')", language="python")
+    manager = client.app[RUNS]
+    standby = manager.sandbox._standby
+    key = ("python", manager.limits_for(get_language("python")))
+    assert standby.count(key) == 0
+    peer = RunPeer()
+    await peer.connect(str(client.make_url("/")), room.token)
+    try:
+        await standby.ready(key)
+        assert standby.count(key) == 1
+        run = await start_run(client, room.id, room.token)
+        assert (await peer.wait_finished(run["id"]))["exitCode"] == 0
+        assert peer.output(run["id"]) == "first\n"
+        # The interview's very first run took the sandbox built when the room was entered.
+        assert (standby.hits, standby.misses) == (1, 0)
     finally:
         await peer.disconnect()

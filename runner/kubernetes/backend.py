@@ -109,6 +109,9 @@ class KubernetesSandbox:
         await self.warm_pool.close()
         await self.api.close()
 
+    def prepare(self, language: Language, limits: RunLimits) -> None:
+        pass  # the warm pool (DUET_K8S_WARM_POOL) keeps pods ready per language
+
     async def check(self) -> SandboxCheck:
         try:
             await call(

@@ -50,6 +50,8 @@ class RunEvents(Protocol):
 
     async def handle_event(self, identity: Identity, room: Room, event: str, data: Any) -> None: ...
 
+    def prepare(self, language: str) -> None: ...
+
 
 BACKING_SERVICE_ERRORS = (
     OSError,
@@ -167,6 +169,9 @@ class Gateway:
         self._locks[connection.id] = asyncio.Lock()
         self._budgets[connection.id] = MessageBudget()
         room.join(connection)
+        if self.runs is not None:
+            # Someone is in the room: a run may come; have its sandbox built by then.
+            self.runs.prepare(room.language)
         async with self._count_gate.counting():
             first = await socket_opened(
                 self.cache,

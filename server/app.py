@@ -95,6 +95,9 @@ async def _collaboration(app: web.Application) -> AsyncIterator[None]:
 
     async def write_language(session_id: str, language: str) -> None:
         await sessions.set_language(pool, session_id, language, now_ms())
+        if RUNS in app:
+            # The next run will likely be in the new language: have its sandbox built.
+            app[RUNS].prepare(language)
 
     async def seed_missing(session_id: str) -> None:
         await sessions.seed_missing_document(pool, session_id, now_ms())

@@ -11,7 +11,8 @@ from runner.limits import SandboxCheck
 from server.app import create_app
 from server.runs import UNSAFE_WARNING, SandboxUnavailable
 from server.state import RUNS
-from tests.conftest import create_room
+from tests.conftest import bearer, create_room
+from tests.peers import eventually
 from tests.runs_helpers import RunPeer, start_run
 
 FORK_BOMB = (
@@ -93,5 +94,27 @@ async def test_entering_a_room_builds_the_sandbox_for_its_first_run(client):
         assert peer.output(run["id"]) == "first\n"
         # The interview's very first run took the sandbox built when the room was entered.
         assert (standby.hits, standby.misses) == (1, 0)
+    finally:
+        await peer.disconnect()
+
+
+async def test_switching_language_builds_a_sandbox_for_the_new_one(client):
+    room = await create_room(client, code="echo switched", language="python")
+    manager = client.app[RUNS]
+    standby = manager.sandbox._standby
+    bash_key = ("bash", manager.limits_for(get_language("bash")))
+    peer = RunPeer()
+    await peer.connect(str(client.make_url("/")), room.token)
+    try:
+        response = await client.patch(
+            f"/api/v1/sessions/{room.id}", json={"language": "bash"}, headers=bearer(room.token)
+        )
+        assert response.status == 200, await response.text()
+        await eventually(lambda: bash_key in standby._filling or standby.count(bash_key) == 1)
+        await standby.ready(bash_key)
+        run = await start_run(client, room.id, room.token)
+        assert (await peer.wait_finished(run["id"]))["exitCode"] == 0
+        assert peer.output(run["id"]) == "switched\n"
+        assert standby.hits == 1
     finally:
         await peer.disconnect()

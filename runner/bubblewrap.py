@@ -24,8 +24,9 @@ import logging
 import os
 import shutil
 import uuid
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from pathlib import Path
+from typing import Any
 
 from runner import seccomp
 from runner.cgroups import CgroupManager, RunCgroup
@@ -43,7 +44,7 @@ SUPERVISOR = Path(__file__).with_name("supervisor.py")
 WORKDIR = "/workspace"
 _SUPERVISOR_IN_SANDBOX = "/.duet/supervisor.py"
 # A sandbox normally starts in a few ms; past this its run goes ahead and reports.
-_READY_TIMEOUT_S = 10.0
+_READY_TIMEOUT_S = 5.0
 _NATIVE_SUPERVISOR_IN_SANDBOX = "/.duet/supervisor"
 
 # Files and directories under /etc that toolchains read; everything else there (shadow,
@@ -304,9 +305,11 @@ class BubblewrapSandbox:
                     box = None
             if box is None:
                 box = await self._launch(language, limits)
-                # If bwrap failed before starting the supervisor, drive() reports its error.
-                with contextlib.suppress(BrokenPipeError):
-                    await box.send(spec)
+                # Not started (bwrap failed, or hangs): drive() reports bwrap's error, or
+                # the wall clock ends it.
+                if box.started:
+                    with contextlib.suppress(BrokenPipeError):
+                        await box.send(spec)
             return await box.drive(on_output, cancel, limits, stdin)
         finally:
             if box is not None:
@@ -315,8 +318,9 @@ class BubblewrapSandbox:
                 self._standby.replenish(key)
 
     def prepare(self, language: Language, limits: RunLimits | None = None) -> None:
-        """Start building a sandbox for `language` to stand by, unless one does."""
-        self._standby.replenish((language.name, limits or language.limits))
+        """Start building a sandbox for `language` to stand by, unless one does (a hint:
+        it never displaces the sandboxes kept for the languages runs used)."""
+        self._standby.replenish((language.name, limits or language.limits), hint=True)
 
     async def warm(self, language: Language, limits: RunLimits | None = None) -> None:
         """Have a sandbox for `language` standing by, and wait until it is."""
@@ -326,6 +330,8 @@ class BubblewrapSandbox:
     async def close(self) -> None:
         """Stop the sandboxes standing by; runs in progress are not affected."""
         await self._standby.close()
+        loop = asyncio.get_running_loop()
+        await asyncio.gather(*(t for t in list(_ending) if t.get_loop() is loop))
 
     async def _launch_key(self, key: tuple[str, RunLimits]) -> _Box:
         name, limits = key
@@ -339,9 +345,8 @@ class BubblewrapSandbox:
         except asyncio.CancelledError:
             # Cancelling asyncio's process creation midway waits for the process to exit,
             # which this one only does once we close its control pipe: let it finish
-            # starting, then end it.
-            with contextlib.suppress(Exception):
-                await _close(await starting)
+            # starting, then end it, without holding up the cancelled caller.
+            _close_when_started(starting)
             raise
 
     def _wrapped(self, args: list[str], cgroup: RunCgroup | None) -> list[str]:
@@ -535,14 +540,23 @@ class _Box:
         """Give the supervisor its run; it starts the moment the pipe closes."""
         fd, self.control_w = self.control_w, None
         assert fd is not None, "a sandbox serves one run"
+        written = 0
         try:
-            # A fresh pipe holds 64 KiB, so a spec that fits never blocks the loop.
-            if len(spec) <= 65536:
-                os.write(fd, spec)
-            else:
-                await asyncio.to_thread(_write_all, fd, spec)
-        finally:
+            # Whatever the (empty) pipe takes at once, without blocking the loop: usually
+            # the whole spec.
+            os.set_blocking(fd, False)
+            with contextlib.suppress(BlockingIOError):
+                written = os.write(fd, spec)
+        except BaseException:
             os.close(fd)
+            raise
+        if written == len(spec):
+            os.close(fd)
+            return
+        os.set_blocking(fd, True)
+        # The rest from a thread that owns the fd: even if this run is cancelled, nothing
+        # closes it under the thread, where a reused fd number would get the code.
+        await asyncio.shield(asyncio.to_thread(_write_all_and_close, fd, spec[written:]))
 
     async def kill(self) -> None:
         if self.proc.returncode is None:
@@ -604,33 +618,62 @@ class _Box:
         )
 
 
+# Sandboxes being ended, kept referenced until they are; close() waits for them.
+_ending: set[asyncio.Task[None]] = set()
+
+
 async def _close(box: _Box) -> None:
-    """End a sandbox whatever its state: unsent, it exits on its own; else it is killed."""
-    if box.control_w is not None:
-        # EOF with no spec: the supervisor exits without running anything.
-        os.close(box.control_w)
-        box.control_w = None
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(asyncio.shield(box.proc.wait()), timeout=2)
-    if box.proc.returncode is None:
-        await box.kill()
-        await box.proc.wait()
-    for fd in (box.status_r, box.info_r):
-        with contextlib.suppress(OSError):
-            os.close(fd)
-    box.status_r = box.info_r = -1
-    for stream in (box.proc.stdin, box.proc.stdout, box.proc.stderr):
-        if stream is not None and hasattr(stream, "close"):
-            stream.close()
-    if box.cgroup is not None:
-        await asyncio.to_thread(_cleanup_cgroup, box.cgroup)
-        box.cgroup = None
+    """End a sandbox whatever its state. It finishes even if the caller is cancelled."""
+    await asyncio.shield(_end_soon(_end(box)))
 
 
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
+def _close_when_started(starting: asyncio.Future[_Box]) -> None:
+    async def close() -> None:
+        with contextlib.suppress(Exception):
+            await _end(await starting)
+
+    _end_soon(close())
+
+
+def _end_soon(ending: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+    task = asyncio.ensure_future(ending)
+    _ending.add(task)
+    task.add_done_callback(_ending.discard)
+    return task
+
+
+async def _end(box: _Box) -> None:
+    """Unsent, the sandbox exits on its own (EOF for a spec); else it is killed."""
+    try:
+        if box.control_w is not None:
+            os.close(box.control_w)
+            box.control_w = None
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(box.proc.wait()), timeout=2)
+        if box.proc.returncode is None:
+            await box.kill()
+            await box.proc.wait()
+    finally:
+        for fd in (box.status_r, box.info_r):
+            if fd >= 0:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+        box.status_r = box.info_r = -1
+        for stream in (box.proc.stdin, box.proc.stdout, box.proc.stderr):
+            if stream is not None and hasattr(stream, "close"):
+                stream.close()
+        if box.cgroup is not None:
+            cgroup, box.cgroup = box.cgroup, None
+            await asyncio.to_thread(_cleanup_cgroup, cgroup)
+
+
+def _write_all_and_close(fd: int, data: bytes) -> None:
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    finally:
+        os.close(fd)
 
 
 def _cleanup_cgroup(cgroup: RunCgroup) -> None:

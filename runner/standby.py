@@ -44,6 +44,8 @@ class Standby(Generic[K, T]):
         self.max_keys = keys
         self._ready: OrderedDict[K, list[T]] = OrderedDict()
         self._filling: dict[K, asyncio.Task[None]] = {}
+        self._discarding: set[asyncio.Task[None]] = set()
+        self._building = asyncio.Semaphore(1)
         self._closed = False
         self.hits = 0
         self.misses = 0
@@ -61,14 +63,17 @@ class Standby(Generic[K, T]):
         self.misses += 1
         return None
 
-    def replenish(self, key: K) -> None:
+    def replenish(self, key: K, *, hint: bool = False) -> None:
         """Start building items for `key` in the background, up to `depth` ready.
 
         Called after a run rather than when one starts, so building the next sandbox
-        never competes with the program for the CPU.
+        never competes with the program for the CPU. A `hint` (someone entered a room)
+        builds only for a key already kept or into a free slot. Builds run one at a time.
         """
-        if self._closed or self.depth <= 0 or key in self._filling:
+        if self._closed or self.depth <= 0 or self._is_filling(key):
             return
+        if key not in self._ready and hint and len(self._ready) >= self.max_keys:
+            return  # a hint never evicts what runs used: it could be sent at any rate
         self._ready.setdefault(key, [])
         self._ready.move_to_end(key)
         while len(self._ready) > self.max_keys:
@@ -77,15 +82,26 @@ class Standby(Generic[K, T]):
                 self._spawn_discard(item)
         self._filling[key] = asyncio.get_running_loop().create_task(self._fill(key))
 
+    def _is_filling(self, key: K) -> bool:
+        task = self._filling.get(key)
+        # A task of another (closed) event loop never finishes here: forget it.
+        if task is not None and task.get_loop() is not asyncio.get_running_loop():
+            del self._filling[key]
+            return False
+        return task is not None
+
     async def _fill(self, key: K) -> None:
         try:
             while not self._closed and key in self._ready and len(self._ready[key]) < self.depth:
-                try:
-                    item = await self._make(key)
-                except Exception:
-                    # The run that needs it will build its own and report the error.
-                    log.warning("could not start a standby sandbox", exc_info=True)
-                    return
+                async with self._building:
+                    if self._closed or key not in self._ready:
+                        return
+                    try:
+                        item = await self._make(key)
+                    except Exception:
+                        # The run that needs it will build its own and report the error.
+                        log.warning("could not start a standby sandbox", exc_info=True)
+                        return
                 if self._closed or key not in self._ready:
                     await self._discard(item)
                     return
@@ -104,6 +120,8 @@ class Standby(Generic[K, T]):
 
     def _spawn_discard(self, item: T) -> None:
         task = asyncio.get_running_loop().create_task(self._discard(item))
+        self._discarding.add(task)
+        task.add_done_callback(self._discarding.discard)
         task.add_done_callback(_log_failure)
 
     async def close(self) -> None:
@@ -111,11 +129,13 @@ class Standby(Generic[K, T]):
         self._closed = True
         # Not cancelled: a sandbox half started is harder to end than one finished, and
         # _fill discards what it finishes once closed.
-        filling = list(self._filling.values())
+        loop = asyncio.get_running_loop()
+        filling = [task for task in self._filling.values() if task.get_loop() is loop]
         await asyncio.gather(*filling, return_exceptions=True)
         items = [item for items in self._ready.values() for item in items]
         self._ready.clear()
         await asyncio.gather(*(self._discard(item) for item in items), return_exceptions=True)
+        await asyncio.gather(*self._discarding, return_exceptions=True)
 
 
 def _log_failure(task: asyncio.Task[None]) -> None:

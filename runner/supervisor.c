@@ -22,6 +22,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -115,7 +116,6 @@ static rlim_t rlim(long value) { return value < 0 ? RLIM_INFINITY : (rlim_t)valu
 
 /* The program's files, written by the sandbox user into the (empty) working directory. */
 static void write_file(const char *name, const char *data, size_t size) {
-    if (!*name || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, "..")) usage();
     int fd = open(name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (fd < 0) die(name);
     while (size > 0) {
@@ -177,24 +177,40 @@ static void signal_name(int signum, char *out, size_t size) {
         snprintf(out, size, "\"SIG%d\"", signum);
 }
 
+/* A count from the spec, within [0, max]. */
+static int count(long max) {
+    long value = number(next_field());
+    if (value < 0 || value > max) usage();
+    return (int)value;
+}
+
+#define MAX_OWN 64
+#define MAX_LIMITS 32
+#define MAX_STEPS 8
+#define MAX_ARGS 4096
+#define MAX_FILES 64
+
 int main(int argc, char **argv) {
     if (argc != 3) usage();
-    int control_fd = (int)number(argv[1]);
-    int status_fd = (int)number(argv[2]);
-    fcntl(status_fd, F_SETFD, FD_CLOEXEC);
+    long control_fd = number(argv[1]), status_fd = number(argv[2]);
+    if (control_fd < 0 || control_fd > 1023 || status_fd < 3 || status_fd > 1023) usage();
+    fcntl((int)status_fd, F_SETFD, FD_CLOEXEC);
     /* Tell the server the sandbox is built and waiting: from here a run costs only its
      * spec. */
-    if (write(status_fd, "R", 1) != 1) die("status");
-    read_spec(control_fd);
+    if (write((int)status_fd, "R", 1) != 1) die("status");
+    read_spec((int)control_fd);
+    /* Whatever else bwrap left open (the user namespace's fd) is not the program's. */
+    syscall(SYS_close_range, 3, (unsigned)status_fd - 1, 0);
+    syscall(SYS_close_range, (unsigned)status_fd + 1, ~0U, 0);
+
+    /* The whole spec is read and checked before anything is done with it. */
     const char *uid_text = next_field(), *gid_text = next_field();
-    int n_own = (int)number(next_field());
-    if (n_own < 0 || n_own > 64) usage();
-    const char *own[64];
+    int n_own = count(MAX_OWN);
+    const char *own[MAX_OWN];
     for (int i = 0; i < n_own; i++) own[i] = next_field();
 
-    int n_limits = (int)number(next_field());
-    if (n_limits < 0 || n_limits > 32) usage();
-    struct limit limits[32];
+    int n_limits = count(MAX_LIMITS);
+    struct limit limits[MAX_LIMITS];
     for (int i = 0; i < n_limits; i++) {
         const char *name = next_field();
         limits[i].resource = -1;
@@ -205,42 +221,49 @@ int main(int argc, char **argv) {
         limits[i].value.rlim_max = rlim(number(next_field()));
     }
 
+    int n_steps = count(MAX_STEPS);
+    char **steps[MAX_STEPS];
+    const char *stages[MAX_STEPS];
+    for (int step = 0; step < n_steps; step++) {
+        stages[step] = next_field();
+        int step_argc = count(MAX_ARGS);
+        if (step_argc < 1) usage();
+        steps[step] = calloc((size_t)step_argc + 1, sizeof(char *));
+        if (!steps[step]) die("calloc");
+        for (int i = 0; i < step_argc; i++) steps[step][i] = next_field();
+    }
+
+    int n_files = count(MAX_FILES);
+    struct {
+        const char *name, *data;
+        size_t size;
+    } files[MAX_FILES];
+    for (int i = 0; i < n_files; i++) {
+        files[i].name = next_field();
+        const char *name = files[i].name;
+        if (!*name || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, "..")) usage();
+        long size = number(next_field());
+        if (size < 0) usage();
+        files[i].size = (size_t)size;
+        files[i].data = next_bytes(files[i].size);
+    }
+    if (spec_at != spec_len) usage();
+
     if (strcmp(uid_text, "-") != 0) {
-        uid_t uid = (uid_t)number(uid_text);
-        gid_t gid = (gid_t)number(gid_text);
+        long uid = number(uid_text), gid = number(gid_text);
+        if (uid < 0 || gid < 0) usage();
         /* bwrap created the workspace as (namespace) root; give it to the sandbox user so
          * the program can write there like in a normal home directory. */
         for (int i = 0; i < n_own; i++)
-            if (chown(own[i], uid, gid) != 0 && errno != ENOENT) die("chown");
+            if (chown(own[i], (uid_t)uid, (gid_t)gid) != 0 && errno != ENOENT) die("chown");
         if (setgroups(0, NULL) != 0) die("setgroups");
-        if (setgid(gid) != 0) die("setgid");
-        if (setuid(uid) != 0) die("setuid");
+        if (setgid((gid_t)gid) != 0) die("setgid");
+        if (setuid((uid_t)uid) != 0) die("setuid");
         /* Changing uid clears the parent-death signal bwrap's --die-with-parent set;
          * re-arm it so the sandbox still dies if bwrap (and so the server) goes away. */
         prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
     }
-
-    int n_steps = (int)number(next_field());
-    if (n_steps < 0 || n_steps > 8) usage();
-    char **steps[8];
-    const char *stages[8];
-    for (int step = 0; step < n_steps; step++) {
-        stages[step] = next_field();
-        long step_argc = number(next_field());
-        if (step_argc < 1 || step_argc > 4096) usage();
-        steps[step] = calloc((size_t)step_argc + 1, sizeof(char *));
-        if (!steps[step]) die("calloc");
-        for (long i = 0; i < step_argc; i++) steps[step][i] = next_field();
-    }
-    long n_files = number(next_field());
-    if (n_files < 0 || n_files > 64) usage();
-    for (long i = 0; i < n_files; i++) {
-        const char *name = next_field();
-        long size = number(next_field());
-        if (size < 0) usage();
-        write_file(name, next_bytes((size_t)size), (size_t)size);
-    }
-    if (spec_at != spec_len) usage();
+    for (int i = 0; i < n_files; i++) write_file(files[i].name, files[i].data, files[i].size);
     set_limits(limits, n_limits);
 
     char report[256] = "{}";

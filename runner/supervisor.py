@@ -63,19 +63,36 @@ def _read_all(fd: int) -> bytes:
     return b"".join(chunks)
 
 
+# The same bounds as supervisor.c.
+_MAX_OWN, _MAX_LIMITS, _MAX_STEPS, _MAX_ARGS, _MAX_FILES = 64, 32, 8, 4096, 64
+
+
 def _parse(spec: _Spec) -> dict:
+    """The whole spec, checked before anything is done with it; ValueError if bad."""
+
+    def count(limit: int) -> int:
+        value = spec.number()
+        if not 0 <= value <= limit:
+            raise ValueError(f"count {value} out of range")
+        return value
+
     uid, gid = spec.field(), spec.field()
-    own = [spec.field() for _ in range(spec.number())]
+    own = [spec.field() for _ in range(count(_MAX_OWN))]
     rlimits = {}
-    for _ in range(spec.number()):
+    for _ in range(count(_MAX_LIMITS)):
         name = spec.field()
+        if not name.startswith("RLIMIT_") or not hasattr(resource, name):
+            raise ValueError(f"unknown rlimit {name!r}")
         rlimits[name] = [spec.number(), spec.number()]
     steps = []
-    for _ in range(spec.number()):
+    for _ in range(count(_MAX_STEPS)):
         stage = spec.field()
-        steps.append((stage, [spec.field() for _ in range(spec.number())]))
+        argc = count(_MAX_ARGS)
+        if argc < 1:
+            raise ValueError("a step needs a program")
+        steps.append((stage, [spec.field() for _ in range(argc)]))
     files = {}
-    for _ in range(spec.number()):
+    for _ in range(count(_MAX_FILES)):
         name = spec.field()
         if not name or "/" in name or name in (".", ".."):
             raise ValueError(f"bad file name {name!r}")
@@ -155,24 +172,31 @@ def main() -> None:
     if not data:
         # The server closed the sandbox without running anything in it.
         os._exit(0)
+    # Whatever else bwrap left open (the user namespace's fd) is not the program's.
+    os.closerange(3, status_fd)
+    os.closerange(status_fd + 1, 65536)
     try:
         spec = _parse(_Spec(data))
-    except ValueError as exc:
+    except (ValueError, IndexError) as exc:
         os.write(2, f"duet supervisor: bad spec: {exc}\n".encode())
         os._exit(2)
-    if spec["drop_to"] is not None:
-        uid, gid = spec["drop_to"]
-        # bwrap created the workspace as (namespace) root; give it to the sandbox user
-        # so the program can write there like in a normal home directory.
-        for path in spec.get("own", []):
-            os.chown(path, uid, gid)
-        _drop_privileges(uid, gid)
     try:
+        if spec["drop_to"] is not None:
+            uid, gid = spec["drop_to"]
+            # bwrap created the workspace as (namespace) root; give it to the sandbox user
+            # so the program can write there like in a normal home directory.
+            for path in spec["own"]:
+                try:
+                    os.chown(path, uid, gid)
+                except FileNotFoundError:
+                    pass
+            _drop_privileges(uid, gid)
         _write_files(spec["files"])
+        _set_rlimits(spec["rlimits"])
     except OSError as exc:
-        os.write(2, f"duet supervisor: {exc.filename}: {exc.strerror}\n".encode())
+        what = exc.filename or "setup"
+        os.write(2, f"duet supervisor: {what}: {exc.strerror}\n".encode())
         os._exit(_EXEC_FAILED)
-    _set_rlimits(spec["rlimits"])
 
     report: dict[str, object] = {}
     for stage, argv in spec["steps"]:

@@ -215,3 +215,47 @@ async def test_a_failing_build_leaves_the_key_empty_and_is_retried_later() -> No
     standby.replenish("a")
     await standby.ready("a")
     assert standby.take("a") == "a"
+
+
+async def test_a_hint_never_displaces_what_runs_used() -> None:
+    items = _Items()
+    standby: Standby[str, str] = Standby(items.make, items.discard, lambda item: True, keys=2)
+    for key in ("a", "b"):
+        standby.replenish(key)
+        await standby.ready(key)
+    # A flood of hints (language switches, room entries) for new keys builds nothing ...
+    for key in ("c", "d", "e", "c", "d", "e"):
+        standby.replenish(key, hint=True)
+        await standby.ready(key)
+    assert items.made == ["a0", "b1"] and items.discarded == []
+    # ... while a hint for a kept key, or a run's replenish, still does.
+    assert standby.take("a") == "a0"
+    standby.replenish("a", hint=True)
+    await standby.ready("a")
+    standby.replenish("c")
+    await standby.ready("c")
+    await asyncio.sleep(0)
+    assert items.made == ["a0", "b1", "a2", "c3"] and items.discarded == ["b1"]
+
+
+async def test_sandboxes_are_built_one_at_a_time() -> None:
+    building = 0
+    most = 0
+
+    async def make(key: str) -> str:
+        nonlocal building, most
+        building += 1
+        most = max(most, building)
+        await asyncio.sleep(0.01)
+        building -= 1
+        return key
+
+    async def discard(item: str) -> None:
+        pass
+
+    standby: Standby[str, str] = Standby(make, discard, lambda item: True, keys=4)
+    for key in "abcd":
+        standby.replenish(key)
+    for key in "abcd":
+        await standby.ready(key)
+    assert [standby.count(key) for key in "abcd"] == [1, 1, 1, 1] and most == 1

@@ -6,10 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
+import sys
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
+import runner
 from runner.bubblewrap import BubblewrapSandbox
 from runner.limits import RunLimits
 from runner.native import SUPERVISOR
@@ -142,3 +146,67 @@ async def test_every_run_gets_a_network_namespace_of_its_own(sandbox) -> None:
     runs = [run_code(sandbox, "bash", "readlink /proc/self/ns/net; sleep 0.3") for _ in range(3)]
     seen = {captured.text.strip() for captured in await asyncio.gather(*runs)}
     assert len(seen) == 3 and os.readlink("/proc/self/ns/net") not in seen, seen
+
+
+async def test_the_program_inherits_no_descriptor_but_its_three(either) -> None:
+    code = (
+        "import os\n"
+        "for fd in sorted(os.listdir('/proc/self/fd'), key=int):\n"
+        "    try:\n"
+        "        print(fd, os.readlink(f'/proc/self/fd/{fd}'))\n"
+        "    except OSError:\n"
+        "        pass  # the directory listdir had open\n"
+    )
+    captured = await run_code(either, "python", code)
+    fds = dict(line.split(" ", 1) for line in captured.text.splitlines())
+    # The user namespace's fd bwrap was given, the control and info pipes: none of them.
+    assert set(fds) <= {"0", "1", "2", "3"}, fds
+    assert fds.get("3", "/proc").startswith("/proc"), fds
+
+
+def _supervise(kind: str, spec: bytes, cwd) -> tuple[int, bytes, bytes]:
+    """Run a supervisor directly (not in a sandbox): its exit code, status and stderr."""
+    command = (
+        [str(SUPERVISOR)]
+        if kind == "native"
+        else [sys.executable, "-I", "-S", str(Path(runner.__file__).with_name("supervisor.py"))]
+    )
+    control_r, control_w = os.pipe()
+    status_r, status_w = os.pipe()
+    with subprocess.Popen(
+        [*command, str(control_r), str(status_w)], cwd=cwd, pass_fds=[control_r, status_w],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    ) as proc:  # fmt: skip
+        os.close(control_r)
+        os.close(status_w)
+        os.write(control_w, spec)
+        os.close(control_w)
+        _, stderr = proc.communicate(timeout=30)
+    with os.fdopen(status_r, "rb") as status:
+        return proc.returncode, status.read(), stderr
+
+
+@pytest.mark.parametrize("kind", ["native", "python"])
+def test_both_supervisors_check_the_whole_spec_before_acting(kind, tmp_path) -> None:
+    good = SupervisorSpec(
+        steps=[("run", ["cat", "in.txt"])], rlimits={"RLIMIT_CORE": [0, 0]},
+        files={"in.txt": b"spec ok\n"},
+    )  # fmt: skip
+    code, status, _ = _supervise(kind, good.encode(), tmp_path)
+    assert code == 0 and status.startswith(b"R") and b'"exit_code": 0' in status
+    assert (tmp_path / "in.txt").read_bytes() == b"spec ok\n"
+    bad_specs = [
+        SupervisorSpec(steps=[("run", ["true"])], rlimits={"RLIMIT_BOGUS": [1, 1]},
+                       files={"late.txt": b"x"}),
+        SupervisorSpec(steps=[("run", ["true"])], rlimits={}, files={"../up": b"x"}),
+    ]  # fmt: skip
+    for index, spec in enumerate(bad_specs):
+        workdir = tmp_path / f"bad{index}"
+        workdir.mkdir()
+        code, status, stderr = _supervise(kind, spec.encode(), workdir)
+        assert code == 2 and b"duet supervisor" in stderr, (kind, code, stderr)
+        assert status == b"R" and list(workdir.iterdir()) == []
+    # A count past the bounds is refused, even one that would wrap around in 32 bits.
+    wrapped = b"-\0-\0" b"4294967297\0"
+    code, _, stderr = _supervise(kind, wrapped, tmp_path)
+    assert code == 2 and b"duet supervisor" in stderr

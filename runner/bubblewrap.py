@@ -34,8 +34,14 @@ from runner.languages import LANGUAGES, PYTHON_EXE, SANDBOX_PATH, Language
 from runner.limits import RunLimits, RunResult, SandboxCheck
 from runner.native import build_launcher, build_native_supervisor
 from runner.standby import Standby
-from runner.streaming import OutputCallback, drive
-from runner.supervisor_spec import READY, SupervisorSpec, parse_report
+from runner.streaming import OutputCallback, drive, read_available
+from runner.supervisor_spec import (
+    READY,
+    SupervisorSpec,
+    read_report,
+    run_result,
+    write_all_and_close,
+)
 from runner.userns import create_user_namespace
 
 log = logging.getLogger(__name__)
@@ -79,20 +85,6 @@ def _memfd(name: str, data: bytes) -> int:
     os.write(fd, data)
     os.lseek(fd, 0, os.SEEK_SET)
     return fd
-
-
-def _read_nonblocking(fd: int) -> bytes:
-    os.set_blocking(fd, False)
-    chunks = []
-    while True:
-        try:
-            chunk = os.read(fd, 65536)
-        except BlockingIOError:
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 class BubblewrapSandbox:
@@ -556,7 +548,7 @@ class _Box:
         os.set_blocking(fd, True)
         # The rest from a thread that owns the fd: even if this run is cancelled, nothing
         # closes it under the thread, where a reused fd number would get the code.
-        await asyncio.shield(asyncio.to_thread(_write_all_and_close, fd, spec[written:]))
+        await asyncio.shield(asyncio.to_thread(write_all_and_close, fd, spec[written:]))
 
     async def kill(self) -> None:
         if self.proc.returncode is None:
@@ -590,32 +582,13 @@ class _Box:
             cancel=cancel,
             kill=self.kill,
         )
-        report = parse_report(_read_nonblocking(self.status_r))
+        report = read_report(self.status_r)
         memory_exceeded = False
         if cgroup is not None:
             memory_exceeded = await asyncio.to_thread(cgroup.oom_killed)
         elif report.get("maxrss_kib"):
             memory_exceeded = report["maxrss_kib"] * 1024 >= limits.memory_bytes * 0.9
-        exit_code: int | None = report.get("exit_code")
-        signal_name: str | None = report.get("signal")
-        if not report:
-            # No report: the supervisor was killed (by us, or the OOM killer took it),
-            # or bwrap itself failed before starting it.
-            if outcome.killed or memory_exceeded:
-                signal_name = "SIGKILL"
-            else:
-                exit_code = outcome.returncode
-        return RunResult(
-            exit_code=exit_code,
-            signal=signal_name,
-            duration_ms=outcome.duration_ms,
-            timed_out=outcome.timed_out,
-            memory_exceeded=memory_exceeded,
-            output_truncated=outcome.output_truncated,
-            cancelled=outcome.cancelled,
-            stage=report.get("stage", "run"),
-            notes=list(self.notes),
-        )
+        return run_result(report, outcome, memory_exceeded=memory_exceeded, notes=list(self.notes))
 
 
 # Sandboxes being ended, kept referenced until they are; close() waits for them.
@@ -667,15 +640,6 @@ async def _end(box: _Box) -> None:
             await asyncio.to_thread(_cleanup_cgroup, cgroup)
 
 
-def _write_all_and_close(fd: int, data: bytes) -> None:
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-    finally:
-        os.close(fd)
-
-
 def _cleanup_cgroup(cgroup: RunCgroup) -> None:
     cgroup.kill_all()
     cgroup.remove()
@@ -683,7 +647,7 @@ def _cleanup_cgroup(cgroup: RunCgroup) -> None:
 
 def _child_pid(info_fd: int) -> int | None:
     try:
-        data = _read_nonblocking(info_fd)
+        data = read_available(info_fd)
     except OSError:
         return None
     for line in data.decode(errors="replace").split("}"):

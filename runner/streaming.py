@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -145,3 +146,18 @@ async def _first_failure(tasks: list[asyncio.Task[None]]) -> None:
         if any(not t.cancelled() and t.exception() is not None for t in done):
             return
     await asyncio.Event().wait()
+
+
+def read_available(fd: int) -> bytes:
+    """Everything a pipe holds now, without waiting for more (the fd becomes non-blocking)."""
+    os.set_blocking(fd, False)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(fd, 65536)
+        except BlockingIOError:
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    return b"".join(chunks)

@@ -17,8 +17,12 @@ the end its report: {"stage", "maxrss_kib", "exit_code", "signal"} as JSON.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+
+from runner.limits import RunResult
+from runner.streaming import DriveOutcome, read_available
 
 READY = b"R"
 
@@ -51,11 +55,48 @@ class SupervisorSpec:
         return bytes(out)
 
 
-def parse_report(status: bytes) -> dict:
+def write_all_and_close(fd: int, spec: bytes) -> None:
+    """Send a spec whole and close the pipe (from a thread: a spec bigger than the pipe
+    blocks until the supervisor reads it). The fd is closed even if writing fails."""
+    try:
+        view = memoryview(spec)
+        while view:
+            view = view[os.write(fd, view) :]
+    finally:
+        os.close(fd)
+
+
+def read_report(status_fd: int) -> dict:
     """A supervisor's report from all it wrote on its status pipe; {} if it wrote none
     (it was killed, or never started)."""
     try:
-        report = json.loads(status.removeprefix(READY).decode())
+        report = json.loads(read_available(status_fd).removeprefix(READY).decode())
     except ValueError:
         return {}
     return report if isinstance(report, dict) else {}
+
+
+def run_result(
+    report: dict, outcome: DriveOutcome, *, memory_exceeded: bool, notes: list[str]
+) -> RunResult:
+    """How a run ended, from its supervisor's report and what drive() saw."""
+    exit_code: int | None = report.get("exit_code")
+    signal_name: str | None = report.get("signal")
+    if not report:
+        # No report: the supervisor was killed (by us, or the OOM killer took it), or
+        # it never started (bwrap failed first).
+        if outcome.killed or memory_exceeded:
+            signal_name = "SIGKILL"
+        else:
+            exit_code = outcome.returncode
+    return RunResult(
+        exit_code=exit_code,
+        signal=signal_name,
+        duration_ms=outcome.duration_ms,
+        timed_out=outcome.timed_out,
+        memory_exceeded=memory_exceeded,
+        output_truncated=outcome.output_truncated,
+        cancelled=outcome.cancelled,
+        stage=report.get("stage", "run"),
+        notes=notes,
+    )

@@ -13,7 +13,7 @@ from pathlib import Path
 from runner.languages import PYTHON_EXE, SANDBOX_PATH, Language
 from runner.limits import RunLimits, RunResult, SandboxCheck
 from runner.streaming import OutputCallback, drive
-from runner.supervisor_spec import SupervisorSpec, parse_report
+from runner.supervisor_spec import SupervisorSpec, read_report, run_result, write_all_and_close
 
 SUPERVISOR_PATH = str(Path(__file__).with_name("supervisor.py"))
 
@@ -99,7 +99,9 @@ class UnsafeSubprocessSandbox:
             status_w = control_r = -1
             # In a thread: a program bigger than the pipe would block until it is read.
             fd, control_w = control_w, -1
-            await asyncio.to_thread(_write_and_close, fd, spec.encode())
+            # The supervisor dying first is reported by the run itself.
+            with contextlib.suppress(BrokenPipeError):
+                await asyncio.to_thread(write_all_and_close, fd, spec.encode())
 
             async def kill() -> None:
                 with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -116,27 +118,10 @@ class UnsafeSubprocessSandbox:
             )
             # The supervisor is gone; take down whatever else is in its process group.
             await kill()
-            os.set_blocking(status_r, False)
-            try:
-                report = parse_report(os.read(status_r, 65536))
-            except BlockingIOError:
-                report = {}
-            signal_name = report.get("signal")
-            exit_code = report.get("exit_code")
-            if not report:
-                if outcome.killed:
-                    signal_name = "SIGKILL"
-                else:
-                    exit_code = outcome.returncode
-            return RunResult(
-                exit_code=exit_code,
-                signal=signal_name,
-                duration_ms=outcome.duration_ms,
-                timed_out=outcome.timed_out,
+            return run_result(
+                read_report(status_r),
+                outcome,
                 memory_exceeded=False,
-                output_truncated=outcome.output_truncated,
-                cancelled=outcome.cancelled,
-                stage=report.get("stage", "run"),
                 notes=["unsafe-subprocess runner: no isolation"],
             )
         finally:
@@ -145,14 +130,3 @@ class UnsafeSubprocessSandbox:
                     with contextlib.suppress(OSError):
                         os.close(fd)
             await asyncio.to_thread(shutil.rmtree, workdir, True)
-
-
-def _write_and_close(fd: int, data: bytes) -> None:
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-    except BrokenPipeError:
-        pass  # the supervisor died first; the run reports how
-    finally:
-        os.close(fd)

@@ -118,6 +118,8 @@ async def test_cancelling_a_run_at_any_moment_of_its_start_leaves_nothing() -> N
         await asyncio.sleep(step * 0.00025)
         task.cancel()
         await asyncio.wait_for(asyncio.gather(task, return_exceptions=True), timeout=10)
+    # A start cancelled midway is ended in the background; close() waits for those.
+    await asyncio.wait_for(sandbox.close(), timeout=30)
     for _ in range(100):  # the last ones are reaped asynchronously
         if not _sandbox_processes() - before:
             break

@@ -60,3 +60,20 @@ def is_css_color(value: str) -> bool:
     if lowered in NAMED_COLORS:
         return True
     return any(pattern.fullmatch(lowered) for pattern in _PATTERNS)
+
+
+# The web app's palette (web/src/identity.js): a joiner whose colour another participant of
+# the session already holds gets the first of these that nobody holds, so that two cursors
+# never look alike while the palette lasts.
+PARTICIPANT_PALETTE = (
+    "#e5484d", "#f76b15", "#ffc53d", "#46a758", "#12a594",
+    "#0090ff", "#3e63dd", "#8e4ec6", "#d6409f", "#a18072",
+)
+
+
+def distinct_color(wanted: str, taken: set[str]) -> str:
+    """`wanted` if nobody holds it, else the first free palette colour, else `wanted`."""
+    held = {color.strip().lower() for color in taken}
+    if wanted.strip().lower() not in held:
+        return wanted
+    return next((color for color in PARTICIPANT_PALETTE if color not in held), wanted)

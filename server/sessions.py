@@ -17,6 +17,7 @@ import asyncpg
 
 from collab.document import seed_update
 from collab.store import insert_seed
+from schema.colors import distinct_color
 from schema.errors import ApiError, ErrorCode
 from schema.models import UserInfo
 from server.tokens import new_token, token_digest
@@ -231,6 +232,7 @@ async def join_session(
     yield an interviewer token.
     """
     async with pool.acquire() as connection, connection.transaction():
+        color = await _free_color(connection, session_id, user)
         participant_id = await connection.fetchval(
             "INSERT INTO participants (session_id, id, name, role, color, joined_at, is_online)"
             " VALUES ($1, $2, $3, $4, $5, $6, true)"
@@ -241,7 +243,7 @@ async def join_session(
             user.id,
             user.name,
             role,
-            user.color,
+            color,
             now,
         )
         if participant_id is None:
@@ -254,6 +256,20 @@ async def join_session(
         if in_transaction is not None:
             await in_transaction(connection, session)
     return session, token
+
+
+async def _free_color(connection: asyncpg.Connection, session_id: str, user: UserInfo) -> str:
+    """The colour `user` joins with: theirs unless someone else in the session holds it.
+
+    The session's row is locked first, so two joins at once choose one after the other
+    instead of both seeing the same colour free."""
+    await connection.execute("SELECT 1 FROM sessions WHERE id = $1 FOR UPDATE", session_id)
+    rows = await connection.fetch(
+        "SELECT color FROM participants WHERE session_id = $1 AND id <> $2",
+        session_id,
+        user.id,
+    )
+    return distinct_color(user.color, {row["color"] for row in rows})
 
 
 async def list_participants(pool: asyncpg.Pool, session_id: str) -> list[dict[str, Any]]:

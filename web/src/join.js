@@ -67,7 +67,8 @@ function askName (root, sessionId, invite) {
         try {
           const joined = await api('POST', `/sessions/${sessionId}/join`, { token: invite, body: { user } })
           const me = joined.data.participants.find((p) => p.id === user.id)
-          const seat = { token: joined.token, user, role: me ? me.role : 'candidate', invite }
+          // The server may give another colour than ours, when someone in the room has it.
+          const seat = { token: joined.token, user: me ? { ...user, color: me.color } : user, role: me ? me.role : 'candidate', invite }
           saveSeat(sessionId, seat)
           history.replaceState(null, '', `/s/${sessionId}`)
           renderRoom(root, joined.data, seat)

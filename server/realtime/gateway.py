@@ -310,13 +310,20 @@ class Gateway:
         """Close a removed participant's sockets on every node."""
         await self.registry.publish_control(
             {"type": "participant_removed", "session_id": session_id,
-             "participant_id": participant_id}
+             "participant_id": participant_id, "timestamp": now_ms()}
         )  # fmt: skip
 
     async def _participant_removed(self, message: dict[str, Any]) -> None:
         room = self.registry.rooms.get(message["session_id"])
         if room is None:
             return
+        # Every node that holds the room tells its own clients, so that people lists drop
+        # the participant; `user_leave` alone would only show them offline.
+        room.apply_remote_event(
+            "user_removed",
+            {"userId": message["participant_id"], "timestamp": message.get("timestamp", now_ms())},
+            json_only=False,
+        )
         for connection in list(room.connections.values()):
             if connection.identity.participant_id == message["participant_id"]:
                 connection.close_soon("removed from the session")

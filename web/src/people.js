@@ -1,4 +1,4 @@
-// The participant list: role and online state, kept current by user_join / user_leave.
+// The participant list: role and online state, kept current by user_join, user_leave and user_removed.
 import { h, clear } from './dom.js'
 
 export class People {
@@ -19,6 +19,10 @@ export class People {
     const known = this.byId.get(userId)
     if (known) known.isOnline = false
     this.render()
+  }
+
+  removed (userId) {
+    if (this.byId.delete(userId)) this.render()
   }
 
   setOnline (userId, online) {

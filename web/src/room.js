@@ -187,6 +187,7 @@ export async function renderRoom (root, session, seat) {
   // -- room events ---------------------------------------------------------------------------------
   socket.on('user_join', ({ user }) => people.joined(user))
   socket.on('user_leave', ({ userId }) => people.left(userId))
+  socket.on('user_removed', ({ userId }) => people.removed(userId))
   socket.on('run_started', (event) => runs.started(event))
   socket.on('run_output', (event) => runs.appendOutput(event))
   socket.on('run_finished', (event) => runs.finished(event))

@@ -144,9 +144,17 @@ class _Connection:
     client_ids: set[int] = field(default_factory=set)
 
 
+# y-protocols drops a remote state not renewed within 30 s and renews its own every 15 s;
+# the server keeps the same rhythm for the states it holds for other nodes' clients and for
+# the cursors it sets on behalf of JSON clients.
+REMOTE_STATE_TTL = 30.0
+RENEW_INTERVAL = 15.0
+
+
 class RoomAwareness:
     """Awareness of one room: the latest entry per awareness client id, which connection
-    announced it, and the identity each connection authenticated as."""
+    announced it, and the identity each connection authenticated as; and the states other
+    nodes announced, so that a newcomer here sees the clients connected there."""
 
     def __init__(self) -> None:
         # Removed clients keep their clock so that a late, stale update cannot revive them.
@@ -154,6 +162,27 @@ class RoomAwareness:
         self._states: dict[int, AwarenessState] = {}
         self._owner: dict[int, str] = {}
         self._connections: dict[str, _Connection] = {}
+        # client id -> (entry, monotonic time it was last announced), from other nodes.
+        self._remote: dict[int, tuple[AwarenessEntry, float]] = {}
+
+    def apply_remote(self, update: bytes, now: float) -> None:
+        """Remember what another node announced (already checked there)."""
+        for entry in decode_awareness_update(update):
+            if entry.client_id in self._states:
+                continue
+            if entry.state is None:
+                self._remote.pop(entry.client_id, None)
+            else:
+                self._remote[entry.client_id] = (entry, now)
+
+    def renewal(self, connection_id: str, client_id: int) -> bytes | None:
+        """The same state again with the next clock, so peers do not time it out."""
+        state = self._states.get(client_id)
+        if state is None or self._owner.get(client_id) != connection_id:
+            return None
+        entry = AwarenessEntry(client_id, self._clocks[client_id] + 1, state)
+        self._clocks[client_id] = entry.clock
+        return encode_awareness_update([entry])
 
     @property
     def states(self) -> dict[int, AwarenessState]:
@@ -225,13 +254,19 @@ class RoomAwareness:
         self._store(connection_id, entry)
         return encode_awareness_update([entry])
 
-    def snapshot(self) -> bytes | None:
-        """Every live state, for a newcomer or a query-awareness message."""
-        if not self._states:
-            return None
-        return encode_awareness_update(
-            [AwarenessEntry(cid, self._clocks[cid], state) for cid, state in self._states.items()]
-        )
+    def snapshot(self, now: float | None = None) -> bytes | None:
+        """Every live state, for a newcomer or a query-awareness message: this node's, and
+        those other nodes renewed within `REMOTE_STATE_TTL` (a crashed node's fade out)."""
+        entries = [
+            AwarenessEntry(cid, self._clocks[cid], state) for cid, state in self._states.items()
+        ]
+        if now is not None:
+            for client_id, (entry, seen) in list(self._remote.items()):
+                if now - seen > REMOTE_STATE_TTL:
+                    del self._remote[client_id]
+                elif client_id not in self._states:
+                    entries.append(entry)
+        return encode_awareness_update(entries) if entries else None
 
     def disconnect(self, connection_id: str) -> bytes | None:
         """Forget a connection; return the removal update for the ids it still owned and

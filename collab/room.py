@@ -149,7 +149,7 @@ class Room:
         # As y-websocket's server: our state vector (the client answers with what we lack),
         # then everyone's awareness.
         connection.deliver_yjs(protocol.sync_step1(self.doc.get_state()))
-        snapshot = self.awareness.snapshot()
+        snapshot = self.awareness.snapshot(time.monotonic())
         if snapshot is not None:
             connection.deliver_yjs(protocol.awareness_message(snapshot))
 
@@ -211,7 +211,7 @@ class Room:
         elif isinstance(decoded, protocol.AwarenessMessage):
             self._receive_awareness(connection, decoded.update)
         elif isinstance(decoded, protocol.QueryAwareness):
-            snapshot = self.awareness.snapshot()
+            snapshot = self.awareness.snapshot(time.monotonic())
             if snapshot is not None:
                 connection.deliver_yjs(protocol.awareness_message(snapshot))
 
@@ -435,7 +435,17 @@ class Room:
     # -- messages from other nodes ------------------------------------------------------------
 
     def apply_remote_awareness(self, update: bytes) -> None:
+        self.awareness.apply_remote(update, time.monotonic())
         self._broadcast_awareness(update, exclude=None)
+
+    def renew_json_cursors(self) -> None:
+        """Re-announce the cursors held for JSON clients, as a Yjs client renews its own
+        state, or Yjs peers would drop them after 30 s."""
+        for connection_id, client in self.json_clients.items():
+            update = self.awareness.renewal(connection_id, client.awareness_id)
+            if update is not None:
+                self._broadcast_awareness(update, exclude=connection_id)
+                self.hooks.publish(self, "awareness", {"update": update})
 
     def apply_remote_event(
         self,

@@ -26,6 +26,7 @@ from typing import Any
 import redis.asyncio as redis
 import redis.exceptions
 
+from collab.awareness import RENEW_INTERVAL
 from collab.document import load_doc
 from collab.room import Room
 from collab.store import DocumentStore
@@ -247,13 +248,19 @@ class RoomRegistry:
 
     async def _close_idle_rooms(self) -> None:
         loop = asyncio.get_running_loop()
+        last_renewal = loop.time()
         while not self._stopped:
             raise_if_cancelled()
             await self._beat()
             await asyncio.sleep(min(self.heartbeat_interval, max(self.idle_seconds / 2, 0.05)))
             cutoff = loop.time() - self.idle_seconds
             now = _now_ms()
+            renew = loop.time() - last_renewal >= RENEW_INTERVAL
+            if renew:
+                last_renewal = loop.time()
             for session_id, room in list(self.rooms.items()):
+                if renew:
+                    room.renew_json_cursors()
                 if room.expires_at_ms <= now:
                     await self._drop(session_id, "session expired")
                 elif not room.connections and room.last_used < cutoff:

@@ -12,7 +12,7 @@ ids and merging it with any client's state would duplicate the whole file.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 from pycrdt import Doc, Map, Text
 
@@ -30,6 +30,13 @@ ROOT_KEYS = frozenset((CODE_KEY, META_KEY))
 SEED_CLIENT_ID = 0
 
 DEFAULT_MAX_UPDATE_BYTES = 1 << 20
+
+# What `meta` may hold. The web app writes only `language`; other Yjs clients may keep a few
+# small settings of their own there, but nothing that grows: every key and value is bounded,
+# and values are plain scalars (a nested type could hold anything).
+MAX_META_KEYS = 32
+MAX_META_KEY_LENGTH = 64
+MAX_META_STRING_LENGTH = 1024
 
 
 class UpdateRejected(ValueError):
@@ -131,6 +138,32 @@ def compact(snapshot: bytes | None, updates: Iterable[bytes]) -> bytes:
     return load_doc(snapshot, updates).get_update()
 
 
+def meta_problem(doc: Doc, languages: Collection[str] | None) -> str | None:
+    """Why the doc's `meta` breaks its rules, or ``None`` when it keeps them; `language`
+    must be one of `languages` (any string when it is ``None``)."""
+    meta = meta_map(doc)
+    keys = list(meta.keys())
+    if len(keys) > MAX_META_KEYS:
+        return f"meta may hold {MAX_META_KEYS} keys; this update makes it {len(keys)}"
+    for key in keys:
+        if len(key) > MAX_META_KEY_LENGTH:
+            return f"meta keys are at most {MAX_META_KEY_LENGTH} characters"
+        value = meta.get(key)
+        if key == LANGUAGE_KEY:
+            if not isinstance(value, str) or (languages is not None and value not in languages):
+                shown = value[:40] if isinstance(value, str) else type(value).__name__
+                return f"Unknown language '{shown}'; allowed: {', '.join(languages or ())}"
+        elif isinstance(value, str):
+            if len(value) > MAX_META_STRING_LENGTH:
+                return (
+                    f"meta['{key}'] is {len(value)} characters; the limit is "
+                    f"{MAX_META_STRING_LENGTH}"
+                )
+        elif not (value is None or isinstance(value, bool | int | float)):
+            return f"meta['{key}'] must be a string, number, boolean or null"
+    return None
+
+
 def state_vector(doc: Doc) -> dict[int, int]:
     return decode_state_vector(doc.get_state())
 
@@ -168,9 +201,13 @@ def apply_client_update(
     origin: object = None,
     max_bytes: int = DEFAULT_MAX_UPDATE_BYTES,
     allowed_roots: frozenset[str] = ROOT_KEYS,
+    checked: UpdateInfo | None = None,
 ) -> bool:
     """Validate and apply an update from a client; return whether it changed anything
     (false for a duplicate, which need not be persisted or broadcast).
+
+    ``checked`` is the answer of a ``check_update`` of this update against this doc made
+    just before, so that the update is parsed once.
 
     Raises ``UpdateRejected`` and leaves ``doc`` untouched for oversized, malformed or
     out-of-order updates, updates touching unknown roots, and updates pycrdt refuses with an
@@ -178,7 +215,7 @@ def apply_client_update(
     pycrdt panic is also turned into ``UpdateRejected``, but nothing is known about the doc
     after one; the caller should reload the session from storage.
     """
-    info = check_update(doc, update, max_bytes=max_bytes, allowed_roots=allowed_roots)
+    info = checked or check_update(doc, update, max_bytes=max_bytes, allowed_roots=allowed_roots)
     if info.is_empty:
         return False
     before = doc.get_state()

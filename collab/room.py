@@ -30,8 +30,10 @@ from collab.document import (
     LANGUAGE_KEY,
     UpdateRejected,
     apply_client_update,
+    check_update,
     code_text,
     meta_map,
+    meta_problem,
     read_code,
     read_language,
 )
@@ -39,6 +41,7 @@ from collab.protocol import ProtocolError
 from collab.rebase import apply_full_text, client_base
 from collab.relpos import PositionMirror
 from collab.store import StreamId
+from collab.update_v1 import UpdateInfo
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +99,8 @@ class Room:
         *,
         max_code_bytes: int,
         expires_at_ms: int,
+        languages: Collection[str] | None = None,
+        max_document_bytes: int | None = None,
     ) -> None:
         self.session_id = session_id
         self.doc = doc
@@ -103,6 +108,12 @@ class Room:
         self.through = through
         self.hooks = hooks
         self.max_code_bytes = max_code_bytes
+        # The languages `meta.language` may name (any, for a room made without a list).
+        self.languages = tuple(languages) if languages is not None else None
+        self.max_document_bytes = max_document_bytes or 4 * max_code_bytes
+        # An upper bound on the encoded document's size (its size at load plus every update
+        # since), so that most updates are checked against the limit without encoding it.
+        self._doc_bytes = len(doc.get_update())
         self.expires_at_ms = expires_at_ms
         self.awareness = RoomAwareness()
         self.connections: dict[str, Connection] = {}
@@ -216,12 +227,11 @@ class Room:
                 connection.deliver_yjs(protocol.awareness_message(snapshot))
 
     async def _receive_update(self, connection: Connection, update: bytes) -> None:
-        self._check_growth(update)
         language_before = self.language
         try:
-            changed = apply_client_update(
-                self.doc, update, origin=connection.id, max_bytes=self.max_code_bytes
-            )
+            info = check_update(self.doc, update, max_bytes=self.max_code_bytes)
+            self._check_bounds(update, info)
+            changed = apply_client_update(self.doc, update, origin=connection.id, checked=info)
         except UpdateRejected as rejected:
             if rejected.resync:
                 connection.deliver_yjs(protocol.sync_step1(self.doc.get_state()))
@@ -231,29 +241,49 @@ class Room:
             return
         await self._commit(update, author=connection, language_before=language_before)
 
-    def _check_growth(self, update: bytes) -> None:
-        """Refuse an update that would take the code past the size limit.
+    def _check_bounds(self, update: bytes, info: UpdateInfo) -> None:
+        """Refuse an update that would take the code, `meta` or the whole document past
+        its bounds, or set a `meta` value the session cannot hold.
 
-        A CRDT update cannot be taken back once applied, so the check happens first. The
-        inserted text is never larger than the update, so only updates that could cross the
-        limit pay for an exact trial on a copy of the document.
+        A CRDT update cannot be taken back once applied, so the check happens first, on a
+        copy of the document. Only updates that could cross a bound pay for it: the inserted
+        text is never larger than the update, and only updates holding more than text can
+        change `meta` (`UpdateInfo.beyond_text`).
         """
         # pycrdt measures text in UTF-8 bytes and keeps the length: no copy of the text.
-        current = len(code_text(self.doc))
-        if current + len(update) <= self.max_code_bytes:
+        current_code = len(code_text(self.doc))
+        code_may_cross = current_code + len(update) > self.max_code_bytes
+        doc_may_cross = self._doc_bytes + len(update) > self.max_document_bytes
+        if doc_may_cross:
+            self._doc_bytes = len(self.doc.get_update())
+            doc_may_cross = self._doc_bytes + len(update) > self.max_document_bytes
+        if not (code_may_cross or doc_may_cross or info.beyond_text):
             return
         trial = Doc()
         trial.apply_update(self.doc.get_update())
         try:
             trial.apply_update(update)
         except Exception:
-            return  # malformed: apply_client_update gives the precise reason
-        size = len(str(code_text(trial)).encode("utf-8"))
-        if size > self.max_code_bytes and size > current:
-            raise RoomError(
-                "PAYLOAD_TOO_LARGE",
-                f"the code would be {size} bytes; the limit is {self.max_code_bytes}",
-            )
+            return  # pycrdt refuses it: apply_client_update gives the precise reason
+        if code_may_cross:
+            size = len(str(code_text(trial)).encode("utf-8"))
+            if size > self.max_code_bytes and size > current_code:
+                raise RoomError(
+                    "PAYLOAD_TOO_LARGE",
+                    f"the code would be {size} bytes; the limit is {self.max_code_bytes}",
+                )
+        if doc_may_cross:
+            size = len(trial.get_update())
+            if size > self.max_document_bytes and size > self._doc_bytes:
+                raise RoomError(
+                    "PAYLOAD_TOO_LARGE",
+                    f"the document would be {size} bytes; the limit is "
+                    f"{self.max_document_bytes}",
+                )
+        if info.beyond_text:
+            problem = meta_problem(trial, self.languages)
+            if problem is not None and problem != meta_problem(self.doc, self.languages):
+                raise RoomError("INVALID_UPDATE", problem)
 
     def _receive_awareness(self, connection: Connection, update: bytes) -> None:
         try:
@@ -351,6 +381,7 @@ class Room:
         """Persist an update already applied here, then show it to everyone else."""
         if self._mirror is not None:
             self._mirror.apply_update(update)
+        self._doc_bytes += len(update)
         await self.hooks.persist(self, update)
         if author is not None:
             self._last_editor = author.identity.participant_id
@@ -386,6 +417,12 @@ class Room:
             self._doc_language = read_language(self.doc) or ""
         language = self._doc_language
         if language == before:
+            return
+        if self.languages is not None and language not in self.languages:
+            # Only an update crafted to slip past `_check_bounds` (text content into a `meta`
+            # entry, or a deleted key) gets here: keep the language the session can run.
+            log.warning("room %s: meta.language became %r; kept %r", self.session_id,
+                        language[:40], before)  # fmt: skip
             return
         self.language = language
         event = {"language": language, "userId": self._last_editor, "timestamp": now_ms()}

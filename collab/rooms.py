@@ -20,7 +20,7 @@ import json
 import logging
 import secrets
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from typing import Any
 
 import redis.asyncio as redis
@@ -73,8 +73,12 @@ class RoomRegistry:
         seed_missing: Seeder,
         snapshot_delay: float = 2.0,
         idle_seconds: float = 30.0,
+        languages: Collection[str] | None = None,
+        max_document_bytes: int | None = None,
     ) -> None:
         self.store = store
+        self.languages = languages
+        self.max_document_bytes = max_document_bytes
         self.cache = cache
         self.node_id = secrets.token_hex(6)
         self.max_code_bytes = max_code_bytes
@@ -155,6 +159,8 @@ class RoomRegistry:
             stored.through,
             self,
             max_code_bytes=self.max_code_bytes,
+            languages=self.languages,
+            max_document_bytes=self.max_document_bytes,
             expires_at_ms=expires_at_ms,
         )
         if self._subscribed:

@@ -40,6 +40,7 @@ _TYPE = 7
 _ANY = 8
 _DOC = 9
 _SKIP = 10
+_TEXT_CONTENT = frozenset((_DELETED, _STRING, _FORMAT))
 
 # Type refs (yjs ``typeRefs``): XmlElement and XmlHook carry a node name after the ref.
 _TYPE_REFS_WITH_NAME = (3, 5)
@@ -63,6 +64,10 @@ class UpdateInfo:
     roots: set[str] = field(default_factory=set)
     struct_count: int = 0
     deleted_ranges: int = 0
+    # Whether any item holds something other than text (map values, nested types, binary,
+    # embeds) or names a map key: only such updates can change `meta`, so only they pay for
+    # its full check.
+    beyond_text: bool = False
 
     @property
     def is_empty(self) -> bool:
@@ -200,6 +205,9 @@ def _walk(update: bytes, info: UpdateInfo) -> Iterator[tuple[int, int, str]]:
                         raise ProtocolError(f"bad parent info {is_root}")
                     if head & _PARENT_SUB:
                         reader.read_varstring("parent sub key")
+                        info.beyond_text = True
+                if ref not in _TEXT_CONTENT:
+                    info.beyond_text = True
                 length, span = _read_content(reader, ref)
                 if span is not None:
                     yield span

@@ -25,6 +25,7 @@ from server.cache import connect_cache
 from server.clock import now_ms
 from server.config import Settings
 from server.database import create_pool, migrate
+from server.languages import SESSION_LANGUAGES
 from server.middleware import cors_middleware, error_middleware
 from server.passwords import Passwords
 from server.pod_sweep import sweep_pods
@@ -106,6 +107,8 @@ async def _collaboration(app: web.Application) -> AsyncIterator[None]:
         DocumentStore(pool, app[REDIS]),
         app[REDIS],
         max_code_bytes=settings.max_code_bytes,
+        max_document_bytes=settings.max_document_bytes,
+        languages=SESSION_LANGUAGES,
         write_language=write_language,
         seed_missing=seed_missing,
         snapshot_delay=settings.snapshot_delay,

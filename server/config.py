@@ -30,6 +30,13 @@ class Settings(BaseSettings):
         default_factory=list, description="Comma-separated origins allowed by CORS, or *"
     )
     max_code_bytes: int = Field(default=1_048_576, ge=1, description="Largest code, in bytes")
+    max_document_bytes: int = Field(
+        default=4 * 1_048_576,
+        ge=1,
+        description="Largest encoded Yjs document (code, meta and edit history), in bytes; "
+        "a Yjs update that would grow it past this is refused. Keep it under the 8 MiB a "
+        "connection may have queued, or new clients could not sync",
+    )
     db_pool_size: int = Field(
         default=8, ge=1, description="Postgres connections per server process"
     )

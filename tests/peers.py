@@ -119,6 +119,8 @@ class WebSocketYjsPeer:
         self.synced = asyncio.Event()
         self.ws: Any = None
         self._reader: asyncio.Task[None] | None = None
+        # The reasons of the server's y-protocols "permission denied" messages (refusals).
+        self.denied: list[str] = []
 
     async def connect(self, url: str) -> None:
         self.ws = await self.http.ws_connect(url)
@@ -142,10 +144,15 @@ class WebSocketYjsPeer:
             elif isinstance(decoded, protocol.AwarenessMessage):
                 for entry in decode_awareness_update(decoded.update):
                     self.awareness[entry.client_id] = entry.state
+            elif isinstance(decoded, protocol.PermissionDenied):
+                self.denied.append(decoded.reason)
 
     @property
     def code(self) -> str:
         return str(self.text)
+
+    async def send_update(self, update: bytes) -> None:
+        await self.ws.send_bytes(protocol.sync_update(update))
 
     async def insert(self, index: int, value: str) -> None:
         before = self.doc.get_state()

@@ -16,6 +16,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from collab import protocol
 from collab.connection import Connection, Identity
 from schema.errors import ApiError, ErrorCode
 from server.realtime.gateway import Refused
@@ -46,7 +47,13 @@ class WebSocketConnection(Connection):
 
     async def _write_event(self, name: str, data: dict[str, Any]) -> None:
         if self.yjs:
-            return  # a y-websocket client only understands binary protocol messages
+            # A y-websocket client only understands binary protocol messages; of the events,
+            # a refusal has one of its own there (y-protocols' auth message, which the stock
+            # client logs as "Permission denied").
+            if name == "error":
+                reason = f"{data.get('code')}: {data.get('message')}"
+                await self.ws.send_bytes(protocol.encode_message(protocol.PermissionDenied(reason)))
+            return
         await self.ws.send_str(json.dumps({"type": name, "data": data}, ensure_ascii=False))
 
     async def _close(self, reason: str) -> None:

@@ -7,18 +7,16 @@ back together. `server/webhook_delivery.py` sends them.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import secrets
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 import asyncpg
 
-from schema.errors import ApiError, ErrorCode, invalid
+from schema.errors import ApiError, ErrorCode
 from server.secret_box import seal, unseal
 from server.webhook_signing import new_secret
 
@@ -31,29 +29,6 @@ EVENTS = (
     "evaluation.submitted",
 )
 MAX_WEBHOOKS_PER_ORGANIZATION = 20
-
-
-def check_url(url: str, *, allow_private: bool) -> str:
-    """http(s) with a host; loopback, private and link-local addresses only when allowed
-    (a webhook must not become a way to reach the server's own network)."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        raise invalid("'url' must be an http or https URL") from None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise invalid("'url' must be an http or https URL")
-    if allow_private:
-        return url
-    host = parts.hostname
-    if host == "localhost" or host.endswith(".localhost"):
-        raise invalid("'url' must not point at this machine")
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return url
-    if not address.is_global:
-        raise invalid("'url' must not point at a private, loopback or link-local address")
-    return url
 
 
 def webhook_from_row(row: asyncpg.Record) -> dict[str, Any]:

@@ -3,6 +3,8 @@ same rule (server/webhook_destinations.py)."""
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 
 from server.app import create_app
@@ -17,7 +19,7 @@ LOOPBACK_SPELLINGS = [
     "http://0177.0.0.1:8080/hook",
     "http://localhost./hook",  # the root's dot
     "http://LOCALHOST/hook",
-    "http://vm/hook",  # a name in /etc/hosts for 127.0.0.1
+    f"http://{socket.gethostname()}/hook",  # this machine's name, 127.0.x.1 in /etc/hosts
     "http://[::ffff:127.0.0.1]/hook",
 ]
 

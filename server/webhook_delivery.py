@@ -37,8 +37,15 @@ UPDATE webhook_deliveries d
 SET next_attempt_at = $2, attempts = d.attempts + 1
 FROM webhooks w
 WHERE w.id = d.webhook_id AND d.id IN (
-    SELECT id FROM webhook_deliveries
+    SELECT id FROM webhook_deliveries due
     WHERE status = 'pending' AND next_attempt_at <= $1
+      -- One endpoint's events of one session go out in order: only the earliest pending
+      -- one may be sent, and the rest wait for it (through its retries) to be delivered
+      -- or given up. A claimed one stays pending while in flight, so it holds the rest.
+      AND NOT EXISTS (
+          SELECT 1 FROM webhook_deliveries earlier
+          WHERE earlier.status = 'pending' AND earlier.webhook_id = due.webhook_id
+            AND earlier.session_id = due.session_id AND earlier.seq < due.seq)
     ORDER BY next_attempt_at
     LIMIT $3
     FOR UPDATE SKIP LOCKED)

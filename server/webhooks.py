@@ -162,12 +162,19 @@ async def enqueue(
     payload = json.dumps(
         {"type": event, "timestamp": iso_time(now), "data": data}, ensure_ascii=False
     )
+    session_id = session_of(data)
     await connection.executemany(
         "INSERT INTO webhook_deliveries (id, webhook_id, event, payload, created_at,"
-        " next_attempt_at) VALUES ($1, $2, $3, $4, $5, $5)",
-        [(new_message_id(), row["id"], event, payload, now) for row in webhook_ids],
+        " next_attempt_at, session_id) VALUES ($1, $2, $3, $4, $5, $5, $6)",
+        [(new_message_id(), row["id"], event, payload, now, session_id) for row in webhook_ids],
     )
     return len(webhook_ids)
+
+
+def session_of(data: dict[str, Any]) -> str:
+    """The session an event is about: every event's data names it, as `sessionId` or as
+    the whole `session`. Deliveries are ordered per endpoint and session by it."""
+    return str(data["sessionId"] if "sessionId" in data else data["session"]["id"])
 
 
 def delivery_from_row(row: asyncpg.Record, attempts: list[dict[str, Any]]) -> dict[str, Any]:

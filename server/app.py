@@ -27,6 +27,7 @@ from server.config import Settings
 from server.database import create_pool, migrate
 from server.languages import SESSION_LANGUAGES
 from server.middleware import cors_middleware, error_middleware
+from server.parser_refusals import quiet_parser_refusals
 from server.passwords import Passwords
 from server.pod_sweep import sweep_pods
 from server.presence_sweep import reconcile_presence
@@ -215,6 +216,7 @@ def create_app(settings: Settings) -> web.Application:
         client_max_size=settings.client_max_size,
         middlewares=[cors_middleware, error_middleware, rate_limit_middleware],
     )
+    quiet_parser_refusals()
     app[SETTINGS] = settings
     app[JWT_KEY] = load_signing_key(settings)
     app[PASSWORDS] = Passwords(settings)

@@ -17,7 +17,7 @@ import uvloop
 from aiohttp import web
 
 from server.clock import now_ms
-from server.config import Settings
+from server.config import Settings, find_data_dir
 from server.embedded import EmbeddedServices, embedded_for
 
 log = logging.getLogger("duet")
@@ -139,8 +139,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     _configure_logging()
     settings = Settings()
-    if arguments.data_dir is not None:
-        settings = settings.model_copy(update={"data_dir": arguments.data_dir})
+    settings = settings.model_copy(
+        update={"data_dir": find_data_dir(arguments.data_dir, settings, Path.cwd())}
+    )
 
     if arguments.command == "serve":
         serve(settings, arguments.host, arguments.port)

@@ -196,3 +196,21 @@ class Settings(BaseSettings):
             start_timeout_s=self.k8s_start_timeout,
             max_pod_life_s=self.session_ttl,
         )
+
+
+DATA_DIR_NAME = ".duet"
+
+
+def find_data_dir(flag: Path | None, settings: Settings, cwd: Path) -> Path:
+    """The data dir every `duet` command uses: `--data-dir`, else `DUET_DATA_DIR`, else the
+    nearest `.duet` in the working directory or a parent of it (as git finds `.git`), so
+    `duet admin create` run anywhere under the directory `duet serve` started in finds that
+    server's embedded Postgres; else a new `./.duet`."""
+    if flag is not None:
+        return flag
+    if "data_dir" in settings.model_fields_set:
+        return settings.data_dir
+    for directory in (cwd, *cwd.parents):
+        if (directory / DATA_DIR_NAME).is_dir():
+            return directory / DATA_DIR_NAME
+    return cwd / DATA_DIR_NAME

@@ -49,6 +49,8 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         response = error_response(error.code, error.message)
         response.headers.update(error.headers)
         return response
+    except web.RequestPayloadError as error:
+        return _unreadable_body(request, error)
     except web.HTTPException as error:
         if error.status < 400:
             raise
@@ -65,6 +67,22 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         # request.path, never the query string or headers: those can carry tokens.
         log.exception("unhandled error during %s %s", request.method, request.path)
         return error_response(ErrorCode.INTERNAL_ERROR, "Internal server error")
+
+
+def _unreadable_body(request: web.Request, error: web.RequestPayloadError) -> web.Response:
+    """400 for a body aiohttp could not decode (a corrupt gzip or deflate, a broken chunk).
+
+    The client's fault, so no traceback: an unauthenticated client could flood the log.
+    The parser cannot go on with this connection, so it closes after the answer; marking
+    the body finished keeps aiohttp from draining it again, which would raise the same
+    error once more outside any handler."""
+    request.content.feed_eof()
+    reason = str(error).replace("\n", " ").split("message:", 1)[-1].strip()
+    response = error_response(
+        ErrorCode.INVALID_REQUEST, f"The request body could not be read: {reason}"
+    )
+    response.force_close()
+    return response
 
 
 _ALLOWED_HEADERS = "Authorization, Content-Type, Idempotency-Key"

@@ -12,22 +12,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
 import logging
-import socket
 import time
 
 import aiohttp
 import asyncpg
-from aiohttp.abc import AbstractResolver, ResolveResult
 
 from schema.errors import ApiError
 from server.access_tokens import load_signing_key
 from server.clock import now_ms
 from server.config import Settings
 from server.secret_box import SecretUnreadable, unseal
+from server.webhook_destinations import PublicAddressResolver, check_destination
 from server.webhook_signing import headers
-from server.webhooks import check_url
 
 log = logging.getLogger(__name__)
 
@@ -40,34 +37,20 @@ UPDATE webhook_deliveries d
 SET next_attempt_at = $2, attempts = d.attempts + 1
 FROM webhooks w
 WHERE w.id = d.webhook_id AND d.id IN (
-    SELECT id FROM webhook_deliveries
+    SELECT id FROM webhook_deliveries due
     WHERE status = 'pending' AND next_attempt_at <= $1
+      -- One endpoint's events of one session go out in order: only the earliest pending
+      -- one may be sent, and the rest wait for it (through its retries) to be delivered
+      -- or given up. A claimed one stays pending while in flight, so it holds the rest.
+      AND NOT EXISTS (
+          SELECT 1 FROM webhook_deliveries earlier
+          WHERE earlier.status = 'pending' AND earlier.webhook_id = due.webhook_id
+            AND earlier.session_id = due.session_id AND earlier.seq < due.seq)
     ORDER BY next_attempt_at
     LIMIT $3
     FOR UPDATE SKIP LOCKED)
 RETURNING d.id, d.payload, d.attempts, d.created_at, w.url, w.secret
 """
-
-
-class PublicAddressResolver(AbstractResolver):
-    """Resolves names to public addresses only. The URL was checked when registered, but a
-    name may later resolve to a private address (DNS rebinding): filtering here, where the
-    connection gets its addresses, keeps webhooks from reaching the server's own network."""
-
-    def __init__(self) -> None:
-        self._resolver = aiohttp.ThreadedResolver()
-
-    async def resolve(
-        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
-    ) -> list[ResolveResult]:
-        found = await self._resolver.resolve(host, port, family)
-        public = [entry for entry in found if ipaddress.ip_address(entry["host"]).is_global]
-        if not public:
-            raise OSError(f"{host} resolves to no public address")
-        return public
-
-    async def close(self) -> None:
-        await self._resolver.close()
 
 
 def retry_delay_ms(settings: Settings, attempts: int) -> int:
@@ -141,8 +124,9 @@ class WebhookDelivery:
         error: str | None = None
         response_text: str | None = None
         try:
-            # IP literals never reach the resolver: check them here.
-            check_url(row["url"], allow_private=self.settings.webhook_allow_private)
+            # The rule registration applied; the connector's resolver applies it again to
+            # the addresses it connects to.
+            await check_destination(row["url"], allow_private=self.settings.webhook_allow_private)
             async with self._http.post(
                 row["url"],
                 data=body,

@@ -7,18 +7,16 @@ back together. `server/webhook_delivery.py` sends them.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import secrets
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 import asyncpg
 
-from schema.errors import ApiError, ErrorCode, invalid
+from schema.errors import ApiError, ErrorCode
 from server.secret_box import seal, unseal
 from server.webhook_signing import new_secret
 
@@ -31,29 +29,6 @@ EVENTS = (
     "evaluation.submitted",
 )
 MAX_WEBHOOKS_PER_ORGANIZATION = 20
-
-
-def check_url(url: str, *, allow_private: bool) -> str:
-    """http(s) with a host; loopback, private and link-local addresses only when allowed
-    (a webhook must not become a way to reach the server's own network)."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        raise invalid("'url' must be an http or https URL") from None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise invalid("'url' must be an http or https URL")
-    if allow_private:
-        return url
-    host = parts.hostname
-    if host == "localhost" or host.endswith(".localhost"):
-        raise invalid("'url' must not point at this machine")
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return url
-    if not address.is_global:
-        raise invalid("'url' must not point at a private, loopback or link-local address")
-    return url
 
 
 def webhook_from_row(row: asyncpg.Record) -> dict[str, Any]:
@@ -187,12 +162,19 @@ async def enqueue(
     payload = json.dumps(
         {"type": event, "timestamp": iso_time(now), "data": data}, ensure_ascii=False
     )
+    session_id = session_of(data)
     await connection.executemany(
         "INSERT INTO webhook_deliveries (id, webhook_id, event, payload, created_at,"
-        " next_attempt_at) VALUES ($1, $2, $3, $4, $5, $5)",
-        [(new_message_id(), row["id"], event, payload, now) for row in webhook_ids],
+        " next_attempt_at, session_id) VALUES ($1, $2, $3, $4, $5, $5, $6)",
+        [(new_message_id(), row["id"], event, payload, now, session_id) for row in webhook_ids],
     )
     return len(webhook_ids)
+
+
+def session_of(data: dict[str, Any]) -> str:
+    """The session an event is about: every event's data names it, as `sessionId` or as
+    the whole `session`. Deliveries are ordered per endpoint and session by it."""
+    return str(data["sessionId"] if "sessionId" in data else data["session"]["id"])
 
 
 def delivery_from_row(row: asyncpg.Record, attempts: list[dict[str, Any]]) -> dict[str, Any]:

@@ -22,7 +22,8 @@ from server.clock import now_ms
 from server.secret_box import SecretUnreadable, seal, unseal
 from server.state import JWT_KEY, POOL, REDIS
 from server.sweep import sweep_expired_sessions
-from server.webhook_delivery import CLAIM_DUE, PublicAddressResolver, WebhookDelivery
+from server.webhook_delivery import CLAIM_DUE, WebhookDelivery
+from server.webhook_destinations import PublicAddressResolver
 from tests.accounts_helpers import api_token, owned_session, register, until
 from tests.conftest import bearer, create_room, expect_error, user
 from tests.peers import eventually

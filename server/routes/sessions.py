@@ -116,6 +116,8 @@ async def _idempotency_key(
 async def create_session(request: web.Request) -> web.Response:
     settings, pool = request.app[SETTINGS], request.app[POOL]
     principal = await _creating_principal(request)
+    # The header is the caller's, like the token: refused before the body is looked at.
+    key = await _idempotency_key(request, principal)
     body = await read_json(request, CreateSessionRequest)
     if body.creator is None and principal is None:
         raise invalid("Invalid request: 'creator' is required")
@@ -123,7 +125,6 @@ async def create_session(request: web.Request) -> web.Response:
     check_size("code", body.code, settings.max_code_bytes)
     now = now_ms()
 
-    key = await _idempotency_key(request, principal)
     if key is not None and (stored := await idempotency.find(pool, key, now)) is not None:
         return _replay(request, key, stored)
 

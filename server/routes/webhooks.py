@@ -17,6 +17,7 @@ from server.rate_limits import client_ip
 from server.requests import numeric_cursor, page_limit, read_json, uuid_param
 from server.responses import envelope
 from server.state import JWT_KEY, POOL, SETTINGS
+from server.webhook_destinations import check_destination
 
 routes = web.RouteTableDef()
 
@@ -28,7 +29,9 @@ async def create_webhook(request: web.Request) -> web.Response:
     """Register an endpoint; the secret is in this answer only. Honours Idempotency-Key."""
     principal = await require_principal(request, WRITE)
     body = await read_json(request, CreateWebhookRequest)
-    url = webhooks.check_url(body.url, allow_private=request.app[SETTINGS].webhook_allow_private)
+    url = await check_destination(
+        body.url, allow_private=request.app[SETTINGS].webhook_allow_private
+    )
     pool, now = request.app[POOL], now_ms()
     key = idempotency.from_header(
         request.headers.get(idempotency.HEADER),

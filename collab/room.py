@@ -41,7 +41,7 @@ from collab.protocol import ProtocolError
 from collab.rebase import apply_full_text, client_base
 from collab.relpos import PositionMirror
 from collab.store import StreamId
-from collab.update_v1 import UpdateInfo
+from collab.update_v1 import UpdateInfo, inspect_update
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +63,18 @@ class RoomHooks(Protocol):
     def language_changed(self, room: Room, language: str) -> None: ...
 
     def emptied(self, room: Room) -> None: ...
+
+
+# What one struct or delete range can add to the encoded document beyond the update's own
+# bytes: an insert or a delete in the middle of an item splits it, and each piece is encoded
+# with its own header and ids (a delete-only update of every other character grows a document
+# by about four times its size).
+SPLIT_BYTES = 64
+
+
+def document_growth(update: bytes, info: UpdateInfo) -> int:
+    """An upper bound on how much applying `update` can grow the encoded document."""
+    return len(update) + SPLIT_BYTES * (info.struct_count + info.deleted_ranges)
 
 
 class RoomError(Exception):
@@ -239,7 +251,12 @@ class Room:
             raise RoomError(code, rejected.reason) from None
         if not changed:
             return
-        await self._commit(update, author=connection, language_before=language_before)
+        await self._commit(
+            update,
+            author=connection,
+            language_before=language_before,
+            growth=document_growth(update, info),
+        )
 
     def _check_bounds(self, update: bytes, info: UpdateInfo) -> None:
         """Refuse an update that would take the code, `meta` or the whole document past
@@ -253,10 +270,11 @@ class Room:
         # pycrdt measures text in UTF-8 bytes and keeps the length: no copy of the text.
         current_code = len(code_text(self.doc))
         code_may_cross = current_code + len(update) > self.max_code_bytes
-        doc_may_cross = self._doc_bytes + len(update) > self.max_document_bytes
+        growth = document_growth(update, info)
+        doc_may_cross = self._doc_bytes + growth > self.max_document_bytes
         if doc_may_cross:
             self._doc_bytes = len(self.doc.get_update())
-            doc_may_cross = self._doc_bytes + len(update) > self.max_document_bytes
+            doc_may_cross = self._doc_bytes + growth > self.max_document_bytes
         if not (code_may_cross or doc_may_cross or info.beyond_text):
             return
         trial = Doc()
@@ -376,12 +394,19 @@ class Room:
     # -- committing and broadcasting -----------------------------------------------------------
 
     async def _commit(
-        self, update: bytes, *, author: Connection | None, language_before: str
+        self,
+        update: bytes,
+        *,
+        author: Connection | None,
+        language_before: str,
+        growth: int | None = None,
     ) -> None:
         """Persist an update already applied here, then show it to everyone else."""
         if self._mirror is not None:
             self._mirror.apply_update(update)
-        self._doc_bytes += len(update)
+        self._doc_bytes += (
+            growth if growth is not None else document_growth(update, inspect_update(update))
+        )
         await self.hooks.persist(self, update)
         if author is not None:
             self._last_editor = author.identity.participant_id

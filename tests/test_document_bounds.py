@@ -187,3 +187,33 @@ def _sync(update: bytes) -> bytes:
     from collab import protocol
 
     return protocol.sync_update(update)
+
+
+async def test_deletes_that_fragment_the_text_cannot_grow_the_document_past_its_limit(
+    aiohttp_client, settings
+):
+    """A delete in the middle of an item splits it: deleting every other character grows the
+    encoded document by several times the update's size, which the bound must allow for."""
+    small = settings.model_copy(update={"max_code_bytes": 65_536, "max_document_bytes": 60_000})
+    client = await aiohttp_client(create_app(small))
+    room = await create_room(client, code="print(1)\n", language="python")
+    attacker = await candidate_peer(client, room)
+    try:
+        await attacker.insert(0, "y" * 20_000)
+
+        def every_other(text) -> None:
+            for index in range(19_999, 0, -2):
+                del text[index : index + 1]
+
+        update = await attacker.edit(every_other)
+        assert len(update) < 60_000
+        await eventually(lambda: attacker.events["error"], what="an error")
+        assert attacker.events["error"][-1]["code"] == "PAYLOAD_TOO_LARGE"
+        fresh = YjsPeer()
+        await fresh.connect(str(client.make_url("/")), room.token)
+        try:
+            assert len(fresh.doc.get_update()) <= 60_000
+        finally:
+            await fresh.disconnect()
+    finally:
+        await attacker.disconnect()

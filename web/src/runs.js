@@ -12,16 +12,41 @@ export const MAX_SHOWN_LINES = 2000
 // server. Longer than any wall-clock limit plus the time to record the result.
 const STALE_RUN_MS = 15000
 
+// The server says why a run ended (`reason`) and the limit's value: no signal decoding here.
+const REASONS = {
+  compile_error: () => 'Compile error',
+  time_limit: (limit) => `Time limit${limit ? ` (${formatSeconds(limit)})` : ''} reached`,
+  cpu_limit: (limit) => `CPU time limit${limit ? ` (${formatSeconds(limit)})` : ''} reached`,
+  memory_limit: (limit) => `Memory limit${limit ? ` (${formatBytes(limit)})` : ''} reached`,
+  output_limit: (limit) => `Output limit${limit ? ` (${formatBytes(limit)})` : ''} reached`,
+  cancelled: () => 'Stopped'
+}
+
 export function describeResult (run) {
   const parts = []
-  if (run.cancelled) parts.push('stopped')
-  else if (run.timedOut) parts.push('time limit reached')
-  else if (run.memoryExceeded) parts.push('memory limit reached')
+  const words = REASONS[run.reason]
+  if (words) parts.push(words(run.limit))
   else if (run.signal) parts.push(`killed by ${run.signal}`)
+  else if (run.exitCode === null || run.exitCode === undefined) parts.push('no exit code')
   else parts.push(`exit code ${run.exitCode}`)
   if (run.durationMs !== null && run.durationMs !== undefined) parts.push(formatDuration(run.durationMs))
-  if (run.outputTruncated) parts.push('output truncated')
+  if (run.outputTruncated && run.reason !== 'output_limit') parts.push('output truncated')
   return parts.join(' · ')
+}
+
+function formatSeconds (seconds) {
+  return `${Number.isInteger(seconds) ? seconds : seconds.toFixed(1)} s`
+}
+
+function formatBytes (bytes) {
+  const units = [['GiB', 1024 ** 3], ['MiB', 1024 ** 2], ['KiB', 1024]]
+  for (const [unit, size] of units) {
+    if (bytes >= size) {
+      const value = bytes / size
+      return `${Number.isInteger(value) ? value : value.toFixed(1)} ${unit}`
+    }
+  }
+  return `${bytes} bytes`
 }
 
 export class RunPanel {
@@ -85,7 +110,7 @@ export class RunPanel {
 
   // `run` is a run_finished event or a finished run from the history: same fields.
   showResult (run) {
-    const ok = run.exitCode === 0 && !run.timedOut && !run.cancelled
+    const ok = run.reason === 'exit' && run.exitCode === 0
     this.result.className = `result ${ok ? 'ok' : 'failed'}`
     this.result.textContent = describeResult(run)
   }

@@ -49,6 +49,25 @@ async def test_a_run_that_ends_during_a_connection_blip_shows_its_result(site: A
     await expect(page.locator("button.stop")).to_be_hidden()
 
 
+async def test_output_missed_during_a_blip_is_filled_in_when_the_run_ends(site: Any, browser: Any):
+    page = await new_page(browser)
+    await create_interview(page, site.base)
+    await set_code(
+        page,
+        "import time\nfor i in range(5):\n    print('line', i, flush=True)\n    time.sleep(1)\n",
+    )
+    await page.locator("button.run").click()
+    await expect(page.locator(".output")).to_contain_text("line 0")
+    await page.evaluate("window.duet.socket.disconnect()")
+    await expect(page.locator(".status")).to_have_text("Reconnecting…")
+    # Back while the run still goes: the lines printed meanwhile never reach this page.
+    await page.wait_for_timeout(1500)
+    await page.evaluate("window.duet.socket.connect()")
+    await expect(page.locator(".status")).to_have_text("Live")
+    await expect(page.locator(".result")).to_contain_text("exit code 0")
+    await expect(page.locator(".output")).to_have_text("line 0\nline 1\nline 2\nline 3\nline 4\n")
+
+
 async def test_a_tab_that_missed_run_finished_asks_the_server(site: Any, browser: Any):
     page = await new_page(browser)
     await create_interview(page, site.base)

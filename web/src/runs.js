@@ -72,6 +72,9 @@ export class RunPanel {
     this.shownLines = 0
     this.hiddenLines = 0
     this.staleTimer = null
+    // The seq expected next from run_output; a jump means events were lost on the way.
+    this.nextSeq = 0
+    this.outputGap = false
     this.result = h('div.result')
     this.preview = null
     this.history = h('ol.history')
@@ -155,11 +158,15 @@ export class RunPanel {
     this.result.textContent = 'Running…'
     this.runButton.disabled = true
     this.stopButton.hidden = false
+    this.nextSeq = 0
+    this.outputGap = false
     this.watchRun(event.runId)
   }
 
   appendOutput (event) {
     if (event.runId !== this.shownRun) return
+    if (event.seq !== this.nextSeq) this.outputGap = true
+    this.nextSeq = event.seq + 1
     this.queueOutput(event.stream, event.data)
   }
 
@@ -251,6 +258,8 @@ export class RunPanel {
   // partial stream.
   finishedMeanwhile (run, reload = true) {
     const shown = this.shownRun === run.id
+    // The recorded output is rendered below: no second fetch.
+    if (shown) this.outputGap = false
     this.finished({ ...run, runId: run.id }, reload)
     if (shown) this.render(run)
   }
@@ -265,6 +274,8 @@ export class RunPanel {
     if (event.runId === this.shownRun) {
       this.flushOutput()
       this.showResult(event)
+      // Output went missing while the run went on: show it as recorded, whole.
+      if (this.outputGap && reload) this.show(event.runId)
     }
     if (reload) this.loadHistory()
   }
@@ -273,6 +284,9 @@ export class RunPanel {
   // state again (the run shown as running may have ended, another may have started).
   async resync () {
     const runId = this.currentRun
+    // Whatever the run printed while this tab was away is not coming: it is fetched once
+    // the run is recorded.
+    if (runId) this.outputGap = true
     await this.loadHistory()
     if (runId && this.currentRun === runId) await this.checkRun(runId)
   }
@@ -314,6 +328,7 @@ export class RunPanel {
   render (run) {
     if (!run.output) return this.show(run.id)
     this.shownRun = run.id
+    this.outputGap = false
     this.clearConsole()
     this.showHeading(run.language, run.by, run.startedAt)
     for (const chunk of run.output) this.queueOutput(chunk.stream, chunk.data)

@@ -25,6 +25,10 @@ class RunLimits:
 
 
 Stage = Literal["compile", "run"]
+# Why a run ended, in the terms a person reads, so that no client decodes signals.
+RunReason = Literal[
+    "exit", "compile_error", "time_limit", "cpu_limit", "memory_limit", "output_limit", "cancelled"
+]
 
 
 @dataclass
@@ -59,3 +63,22 @@ class SandboxCheck:
     reason: str | None = None
     # Things that work but weaker than intended (e.g. no cgroups here).
     warnings: tuple[str, ...] = ()
+
+
+def finish_reason(result: RunResult, limits: RunLimits) -> tuple[RunReason, float | None]:
+    """Why the run ended and the value of the limit it reached (seconds for the time limits,
+    bytes for memory and output; None when no limit ended it). A limit's own kill (SIGKILL
+    past the output limit, SIGXCPU past RLIMIT_CPU) is reported as that limit."""
+    if result.cancelled:
+        return "cancelled", None
+    if result.timed_out:
+        return "time_limit", limits.wall_time_s
+    if result.memory_exceeded:
+        return "memory_limit", limits.memory_bytes
+    if result.output_truncated:
+        return "output_limit", limits.output_bytes
+    if result.signal == "SIGXCPU":
+        return "cpu_limit", limits.cpu_time_s
+    if result.stage == "compile" and (result.exit_code != 0 or result.signal is not None):
+        return "compile_error", None
+    return "exit", None

@@ -19,6 +19,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from runner.limits import RunReason
 from schema.colors import MAX_COLOR_LENGTH, is_css_color
 
 Role = Literal["interviewer", "candidate"]
@@ -305,6 +306,14 @@ class Run(ResponseModel):
     memory_exceeded: bool
     output_truncated: bool
     cancelled: bool
+    reason: RunReason | None = Field(
+        description="Why the run ended: exit, compile_error, time_limit, cpu_limit, "
+        "memory_limit, output_limit or cancelled; null while running"
+    )
+    limit: float | None = Field(
+        description="The value of the limit the run reached: seconds for time_limit and "
+        "cpu_limit, bytes for memory_limit and output_limit; null otherwise"
+    )
     output: list[RunOutputChunk] = Field(
         description="stdout and stderr in the order written, UTF-8 with invalid bytes "
         "replaced; empty until the run finishes"

@@ -12,7 +12,8 @@ Events, through `Room.announce` (every client of the session, on every node):
   after a quiet spell is sent at once, then coalesced to at most one event every
   `FLUSH_SECONDS` (sooner once `FLUSH_BYTES` wait)
 * `run_finished` `{runId, exitCode, signal, durationMs, timedOut, memoryExceeded,
-  outputTruncated, cancelled, stage}`
+  outputTruncated, cancelled, stage, reason, limit}`: `reason` and `limit` from
+  `runner.limits.finish_reason`
 
 The one-run-per-session rule is a Redis key (`duet:session:{id}:run`, SET NX with a TTL
 past the run's wall time, so a crashed node cannot hold it for ever) whose value is the
@@ -44,7 +45,7 @@ from collab.rooms import RoomRegistry
 from runner.errors import RunnerError
 from runner.kubernetes.backend import KubernetesSandbox
 from runner.languages import LANGUAGES, Language, detect_languages, get_language
-from runner.limits import MiB, RunLimits, RunResult
+from runner.limits import MiB, RunLimits, RunReason, RunResult, finish_reason
 from runner.sandbox import Sandbox, StreamName, check_bubblewrap, create_local_sandbox
 from runner.session import SessionContext, SessionSandbox
 from schema.errors import ApiError, ErrorCode, invalid
@@ -77,7 +78,7 @@ return 0
 
 _RUN_COLUMNS = """id, session_id, participant_id, language, code_sha256, started_at, finished_at,
 status, stage, exit_code, signal, duration_ms, timed_out, memory_exceeded, output_truncated,
-cancelled, output, seq"""
+cancelled, reason, limit_value, output, seq"""
 
 
 def run_lock_key(session_id: str) -> str:
@@ -106,6 +107,8 @@ def run_from_row(row: asyncpg.Record) -> dict[str, Any]:
         "memoryExceeded": row["memory_exceeded"],
         "outputTruncated": row["output_truncated"],
         "cancelled": row["cancelled"],
+        "reason": row["reason"],
+        "limit": row["limit_value"],
         "output": [{"stream": s, "data": d} for s, d in json.loads(bytes(row["output"]))],
     }
 
@@ -345,7 +348,8 @@ class RunManager:
             # We hold the session's lock, so any run still marked running was lost with
             # the node that ran it: close it as cancelled rather than leave it open.
             await connection.execute(
-                "UPDATE runs SET status = 'finished', cancelled = true, finished_at = $2"
+                "UPDATE runs SET status = 'finished', cancelled = true, reason = 'cancelled',"
+                " finished_at = $2"
                 " WHERE session_id = $1 AND status = 'running'",
                 session_id,
                 now_ms(),
@@ -427,7 +431,8 @@ class RunManager:
                     cancelled=active.cancel.is_set(),
                 )
             output.close()
-            await self._record_finish(session_id, run_id, result, output.kept)
+            reason, limit = finish_reason(result, limits)
+            await self._record_finish(session_id, run_id, result, reason, limit, output.kept)
         finally:
             self.active.pop(run_id, None)
             with contextlib.suppress(Exception):
@@ -438,11 +443,17 @@ class RunManager:
              "durationMs": result.duration_ms, "timedOut": result.timed_out,
              "memoryExceeded": result.memory_exceeded,
              "outputTruncated": result.output_truncated, "cancelled": result.cancelled,
-             "stage": result.stage},
+             "stage": result.stage, "reason": reason, "limit": limit},
         )  # fmt: skip
 
     async def _record_finish(
-        self, session_id: str, run_id: str, result: RunResult, output: list[list[str]]
+        self,
+        session_id: str,
+        run_id: str,
+        result: RunResult,
+        reason: RunReason,
+        limit: float | None,
+        output: list[list[str]],
     ) -> None:
         try:
             async with self.pool.acquire() as connection, connection.transaction():
@@ -450,7 +461,8 @@ class RunManager:
                     "UPDATE runs SET status = 'finished', finished_at = $3, stage = $4,"
                     " exit_code = $5, signal = $6, duration_ms = $7, timed_out = $8,"
                     " memory_exceeded = $9, output_truncated = $10, cancelled = $11,"
-                    " output = $12 WHERE session_id = $1 AND id = $2"
+                    " output = $12, reason = $13, limit_value = $14"
+                    " WHERE session_id = $1 AND id = $2"
                     f" RETURNING {_RUN_COLUMNS}",
                     session_id,
                     uuid.UUID(run_id),
@@ -464,6 +476,8 @@ class RunManager:
                     result.output_truncated,
                     result.cancelled,
                     json.dumps(output, ensure_ascii=False).encode("utf-8"),
+                    reason,
+                    limit,
                 )
                 organization_id = await connection.fetchval(
                     "SELECT organization_id FROM sessions WHERE id = $1", session_id

@@ -54,7 +54,8 @@ async def test_the_room_sees_a_run_from_start_to_finish(app_client):
     assert finished == {"runId": run["id"], "exitCode": 0, "signal": None,
                         "durationMs": finished["durationMs"], "timedOut": False,
                         "memoryExceeded": False, "outputTruncated": False,
-                        "cancelled": False, "stage": "run"}  # fmt: skip
+                        "cancelled": False, "stage": "run", "reason": "exit",
+                        "limit": None}  # fmt: skip
     assert run["by"] == who["id"] and run["sessionId"] == room.id
     assert run["codeHash"] == hashlib.sha256(code.encode()).hexdigest()
 

@@ -157,7 +157,13 @@ export async function renderRoom (root, session, seat) {
     banner.hidden = false
     banner.textContent = 'This interview has ended. The code and runs are read-only; notes and the scorecard stay open.'
   }
-  socket.on('connect', () => setStatus('live', 'Live'))
+  // Run events sent while this tab was away are lost: every reconnect resyncs the runs.
+  let connectedBefore = false
+  socket.on('connect', () => {
+    setStatus('live', 'Live')
+    if (connectedBefore) runs.resync()
+    connectedBefore = true
+  })
   socket.on('disconnect', async (reason) => {
     if (ended) return
     setStatus('reconnecting', 'Reconnecting…')

@@ -4,16 +4,49 @@ import { api } from './api.js'
 import { h, clear, formatClock, formatDuration } from './dom.js'
 import { label } from './templates.js'
 
+// The console keeps at most this many lines in the page: a print loop of 200,000 lines must
+// not become 200,000 nodes. The full output stays in memory (it is bounded by the server's
+// output limit) for the download link.
+export const MAX_SHOWN_LINES = 2000
+// A run that is still "running" this long after it started missed its end event; ask the
+// server. Longer than any wall-clock limit plus the time to record the result.
+const STALE_RUN_MS = 15000
+
+// The server says why a run ended (`reason`) and the limit's value: no signal decoding here.
+const REASONS = {
+  compile_error: () => 'Compile error',
+  time_limit: (limit) => `Time limit${limit ? ` (${formatSeconds(limit)})` : ''} reached`,
+  cpu_limit: (limit) => `CPU time limit${limit ? ` (${formatSeconds(limit)})` : ''} reached`,
+  memory_limit: (limit) => `Memory limit${limit ? ` (${formatBytes(limit)})` : ''} reached`,
+  output_limit: (limit) => `Output limit${limit ? ` (${formatBytes(limit)})` : ''} reached`,
+  cancelled: () => 'Stopped'
+}
+
 export function describeResult (run) {
   const parts = []
-  if (run.cancelled) parts.push('stopped')
-  else if (run.timedOut) parts.push('time limit reached')
-  else if (run.memoryExceeded) parts.push('memory limit reached')
+  const words = REASONS[run.reason]
+  if (words) parts.push(words(run.limit))
   else if (run.signal) parts.push(`killed by ${run.signal}`)
+  else if (run.exitCode === null || run.exitCode === undefined) parts.push('no exit code')
   else parts.push(`exit code ${run.exitCode}`)
   if (run.durationMs !== null && run.durationMs !== undefined) parts.push(formatDuration(run.durationMs))
-  if (run.outputTruncated) parts.push('output truncated')
+  if (run.outputTruncated && run.reason !== 'output_limit') parts.push('output truncated')
   return parts.join(' · ')
+}
+
+function formatSeconds (seconds) {
+  return `${Number.isInteger(seconds) ? seconds : seconds.toFixed(1)} s`
+}
+
+function formatBytes (bytes) {
+  const units = [['GiB', 1024 ** 3], ['MiB', 1024 ** 2], ['KiB', 1024]]
+  for (const [unit, size] of units) {
+    if (bytes >= size) {
+      const value = bytes / size
+      return `${Number.isInteger(value) ? value : value.toFixed(1)} ${unit}`
+    }
+  }
+  return `${bytes} bytes`
 }
 
 export class RunPanel {
@@ -30,12 +63,24 @@ export class RunPanel {
     this.stopButton = h('button.secondary.stop', { type: 'button', hidden: true, onclick: () => this.stop() }, 'Stop')
     this.heading = h('div.console-heading.muted', {}, 'Output appears here for everyone in the room.')
     this.output = h('pre.output', { 'aria-live': 'polite' })
+    this.downloadLink = h('button.link-button.download-output', { type: 'button', onclick: () => this.downloadOutput() }, 'Download full output')
+    this.hiddenText = h('span.hidden-lines')
+    this.outputNote = h('div.output-note.muted', { hidden: true }, this.hiddenText, ' · ', this.downloadLink)
+    this.chunks = []
+    this.pending = []
+    this.frame = null
+    this.shownLines = 0
+    this.hiddenLines = 0
+    this.staleTimer = null
+    // The seq expected next from run_output; a jump means events were lost on the way.
+    this.nextSeq = 0
+    this.outputGap = false
     this.result = h('div.result')
     this.preview = null
     this.history = h('ol.history')
     this.element = h('section.console-panel', {},
       h('div.run-bar', {}, this.runButton, this.stopButton, this.stdin),
-      this.heading, this.output, this.result)
+      this.heading, this.outputNote, this.output, this.result)
     this.historyElement = h('section.history-panel', {}, this.history)
   }
 
@@ -68,7 +113,7 @@ export class RunPanel {
 
   // `run` is a run_finished event or a finished run from the history: same fields.
   showResult (run) {
-    const ok = run.exitCode === 0 && !run.timedOut && !run.cancelled
+    const ok = run.reason === 'exit' && run.exitCode === 0
     this.result.className = `result ${ok ? 'ok' : 'failed'}`
     this.result.textContent = describeResult(run)
   }
@@ -93,6 +138,13 @@ export class RunPanel {
       this.preview = null
     }
     clear(this.output)
+    this.chunks = []
+    this.pending = []
+    if (this.frame !== null) cancelAnimationFrame(this.frame)
+    this.frame = null
+    this.shownLines = 0
+    this.hiddenLines = 0
+    this.outputNote.hidden = true
     this.result.className = 'result'
     this.result.textContent = ''
   }
@@ -106,24 +158,137 @@ export class RunPanel {
     this.result.textContent = 'Running…'
     this.runButton.disabled = true
     this.stopButton.hidden = false
+    this.nextSeq = 0
+    this.outputGap = false
+    this.watchRun(event.runId)
   }
 
   appendOutput (event) {
     if (event.runId !== this.shownRun) return
-    this.output.append(h(`span.${event.stream}`, {}, event.data))
+    if (event.seq !== this.nextSeq) this.outputGap = true
+    this.nextSeq = event.seq + 1
+    this.queueOutput(event.stream, event.data)
+  }
+
+  // Output is written to the page once per animation frame, whatever the event rate.
+  queueOutput (stream, data) {
+    this.chunks.push([stream, data])
+    this.pending.push([stream, data])
+    if (this.frame === null) this.frame = requestAnimationFrame(() => this.flushOutput())
+  }
+
+  flushOutput () {
+    if (this.frame !== null) cancelAnimationFrame(this.frame)
+    this.frame = null
+    if (!this.pending.length) return
+    // Neighbouring chunks of one stream become one node.
+    const merged = []
+    for (const [stream, data] of this.pending) {
+      const last = merged[merged.length - 1]
+      if (last && last[0] === stream) last[1] += data
+      else merged.push([stream, data])
+    }
+    this.pending = []
+    for (const [stream, data] of merged) {
+      this.output.append(h(`span.${stream}`, {}, data))
+      this.shownLines += countLines(data)
+    }
+    this.trimOutput()
     this.output.scrollTop = this.output.scrollHeight
   }
 
-  finished (event) {
+  // Drop the oldest lines past MAX_SHOWN_LINES and say how many are hidden.
+  trimOutput () {
+    let excess = this.shownLines - MAX_SHOWN_LINES
+    while (excess > 0 && this.output.firstChild) {
+      const first = this.output.firstChild
+      const text = first.textContent
+      const lines = countLines(text)
+      if (lines <= excess) {
+        first.remove()
+        this.shownLines -= lines
+        this.hiddenLines += lines
+        excess -= lines
+        if (lines === 0) continue
+      } else {
+        let cut = -1
+        for (let i = 0; i < excess; i++) cut = text.indexOf('\n', cut + 1)
+        first.textContent = text.slice(cut + 1)
+        this.shownLines -= excess
+        this.hiddenLines += excess
+        excess = 0
+      }
+    }
+    if (this.hiddenLines) {
+      this.hiddenText.textContent = `${this.hiddenLines.toLocaleString('en')} earlier ${this.hiddenLines === 1 ? 'line' : 'lines'} hidden`
+      this.outputNote.hidden = false
+    }
+  }
+
+  downloadOutput () {
+    const blob = new Blob(this.chunks.map(([, data]) => data), { type: 'text/plain' })
+    const link = h('a', { href: URL.createObjectURL(blob), download: `run-${this.shownRun || 'output'}.txt` })
+    document.body.append(link)
+    link.click()
+    link.remove()
+    setTimeout(() => URL.revokeObjectURL(link.href), 1000)
+  }
+
+  // A tab that missed run_finished (a connection blip, a dropped event) must not stay
+  // "Running…" for good: past its time limit, ask the server how the run ended.
+  watchRun (runId) {
+    clearInterval(this.staleTimer)
+    this.staleTimer = setInterval(() => {
+      if (this.currentRun !== runId) return clearInterval(this.staleTimer)
+      this.checkRun(runId)
+    }, STALE_RUN_MS)
+  }
+
+  async checkRun (runId) {
+    let run
+    try {
+      run = (await api('GET', `/sessions/${this.sessionId}/runs/${runId}`, { token: this.token })).data
+    } catch (error) {
+      return
+    }
+    if (run.status === 'finished' && this.currentRun === runId) this.finishedMeanwhile(run)
+  }
+
+  // The end of a run this tab did not see: its recorded output and result replace the
+  // partial stream.
+  finishedMeanwhile (run, reload = true) {
+    const shown = this.shownRun === run.id
+    // The recorded output is rendered below: no second fetch.
+    if (shown) this.outputGap = false
+    this.finished({ ...run, runId: run.id }, reload)
+    if (shown) this.render(run)
+  }
+
+  finished (event, reload = true) {
     if (event.runId === this.currentRun) {
       this.currentRun = null
+      clearInterval(this.staleTimer)
       this.runButton.disabled = false
       this.stopButton.hidden = true
     }
     if (event.runId === this.shownRun) {
+      this.flushOutput()
       this.showResult(event)
+      // Output went missing while the run went on: show it as recorded, whole.
+      if (this.outputGap && reload) this.show(event.runId)
     }
-    this.loadHistory()
+    if (reload) this.loadHistory()
+  }
+
+  // After a reconnect: events sent while this tab was away are lost, so ask for the run
+  // state again (the run shown as running may have ended, another may have started).
+  async resync () {
+    const runId = this.currentRun
+    // Whatever the run printed while this tab was away is not coming: it is fetched once
+    // the run is recorded.
+    if (runId) this.outputGap = true
+    await this.loadHistory()
+    if (runId && this.currentRun === runId) await this.checkRun(runId)
   }
 
   async loadHistory () {
@@ -134,7 +299,10 @@ export class RunPanel {
       return
     }
     const running = runs.find((run) => run.status === 'running')
-    if (running && !this.currentRun) {
+    const current = this.currentRun && runs.find((run) => run.id === this.currentRun)
+    if (current && current.status === 'finished') {
+      this.finishedMeanwhile(current, false)
+    } else if (running && !this.currentRun) {
       this.started({ runId: running.id, language: running.language, by: running.by, timestamp: running.startedAt })
     } else if (!this.shownRun && runs.length) {
       // A late joiner or a reload sees what ran last.
@@ -150,15 +318,27 @@ export class RunPanel {
   async show (runId) {
     try {
       const run = (await api('GET', `/sessions/${this.sessionId}/runs/${runId}`, { token: this.token })).data
-      this.shownRun = run.id
-      this.clearConsole()
-      this.showHeading(run.language, run.by, run.startedAt)
-      for (const chunk of run.output) this.output.append(h(`span.${chunk.stream}`, {}, chunk.data))
-      if (run.status === 'finished') {
-        this.showResult(run)
-      }
+      this.render(run)
     } catch (error) {
       this.showError(error.message)
     }
   }
+
+  // A run as recorded (GET /runs/{id}): heading, output and result.
+  render (run) {
+    if (!run.output) return this.show(run.id)
+    this.shownRun = run.id
+    this.outputGap = false
+    this.clearConsole()
+    this.showHeading(run.language, run.by, run.startedAt)
+    for (const chunk of run.output) this.queueOutput(chunk.stream, chunk.data)
+    this.flushOutput()
+    if (run.status === 'finished') this.showResult(run)
+  }
+}
+
+function countLines (text) {
+  let count = 0
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) count++
+  return count
 }

@@ -1,0 +1,102 @@
+"""The console in a real browser when the run's events go missing or come in a flood: a
+connection blip during a run ends with the run's recorded result (not "Running…" for good),
+and 200,000 printed lines leave the page responsive, with the last lines shown and a note
+saying how many earlier ones are hidden."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from playwright.async_api import Page, expect
+
+from tests import test_web_app
+from tests.test_web_app import create_interview, new_page
+
+# The same fixtures as the web app's tests: a served app and one chromium.
+site = test_web_app.site
+browser = test_web_app.browser
+
+# The console keeps this many lines in the page (web/src/runs.js MAX_SHOWN_LINES).
+MAX_SHOWN_LINES = 2000
+
+
+async def set_code(page: Page, code: str) -> None:
+    await page.evaluate(
+        "code => { const t = window.duet.doc.getText('code');"
+        " window.duet.doc.transact(() => { t.delete(0, t.length); t.insert(0, code) }) }",
+        code,
+    )
+
+
+async def test_a_run_that_ends_during_a_connection_blip_shows_its_result(site: Any, browser: Any):
+    page = await new_page(browser)
+    await create_interview(page, site.base)
+    await set_code(
+        page,
+        "import time\nfor i in range(4):\n    print('line', i, flush=True)\n    time.sleep(1)\n",
+    )
+    await page.locator("button.run").click()
+    await expect(page.locator(".output")).to_contain_text("line 0")
+    await page.evaluate("window.duet.socket.disconnect()")
+    await expect(page.locator(".status")).to_have_text("Reconnecting…")
+    # The run ends while the tab is away: its run_finished never reaches this page.
+    await page.wait_for_timeout(5000)
+    await page.evaluate("window.duet.socket.connect()")
+    await expect(page.locator(".status")).to_have_text("Live")
+    await expect(page.locator(".result")).to_contain_text("exit code 0")
+    await expect(page.locator(".output")).to_have_text("line 0\nline 1\nline 2\nline 3\n")
+    await expect(page.locator("button.run")).to_be_enabled()
+    await expect(page.locator("button.stop")).to_be_hidden()
+
+
+async def test_output_missed_during_a_blip_is_filled_in_when_the_run_ends(site: Any, browser: Any):
+    page = await new_page(browser)
+    await create_interview(page, site.base)
+    await set_code(
+        page,
+        "import time\nfor i in range(5):\n    print('line', i, flush=True)\n    time.sleep(1)\n",
+    )
+    await page.locator("button.run").click()
+    await expect(page.locator(".output")).to_contain_text("line 0")
+    await page.evaluate("window.duet.socket.disconnect()")
+    await expect(page.locator(".status")).to_have_text("Reconnecting…")
+    # Back while the run still goes: the lines printed meanwhile never reach this page.
+    await page.wait_for_timeout(1500)
+    await page.evaluate("window.duet.socket.connect()")
+    await expect(page.locator(".status")).to_have_text("Live")
+    await expect(page.locator(".result")).to_contain_text("exit code 0")
+    await expect(page.locator(".output")).to_have_text("line 0\nline 1\nline 2\nline 3\nline 4\n")
+
+
+async def test_a_tab_that_missed_run_finished_asks_the_server(site: Any, browser: Any):
+    page = await new_page(browser)
+    await create_interview(page, site.base)
+    await set_code(page, "print('quick')\n")
+    # This tab drops every run_finished, as if the event were lost on the way.
+    await page.evaluate(
+        "() => { const socket = window.duet.socket; const emit = socket.emitEvent;"
+        " socket.emitEvent = function (args) {"
+        " if (args[0] !== 'run_finished') return emit.call(this, args) } }"
+    )
+    await page.locator("button.run").click()
+    await expect(page.locator(".output")).to_have_text("quick\n")
+    await expect(page.locator(".result")).to_contain_text("exit code 0", timeout=30_000)
+    await expect(page.locator("button.run")).to_be_enabled()
+
+
+async def test_two_hundred_thousand_lines_leave_the_console_responsive(site: Any, browser: Any):
+    page = await new_page(browser)
+    await create_interview(page, site.base)
+    await set_code(page, "for i in range(200000):\n    print(i)\n")
+    await page.locator("button.run").click()
+    result = page.locator(".result")
+    await expect(result).not_to_have_text("Running…", timeout=60_000)
+    await expect(result).not_to_have_text("")
+    # The page still answers, and shows a bounded tail of the output and what it left out.
+    assert await page.evaluate("1 + 1") == 2
+    await expect(page.locator(".output-note")).to_contain_text("earlier lines hidden")
+    await expect(page.locator(".output-note")).to_contain_text("Download full output")
+    shown = await page.evaluate("document.querySelector('.output').textContent")
+    assert 0 < shown.count("\n") <= MAX_SHOWN_LINES
+    assert await page.evaluate("document.querySelectorAll('.output *').length") <= MAX_SHOWN_LINES
+    assert await page.locator(".status").text_content() == "Live"

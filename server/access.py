@@ -152,7 +152,7 @@ def _caller(
     )  # fmt: skip
     if ended and not caller.is_interviewer:
         # The candidate's part is over; what remains is for interviewers only.
-        raise session_ended()
+        raise session_ended(for_candidate=True)
     return caller
 
 
@@ -175,7 +175,12 @@ def _principal_caller(
     )  # fmt: skip
 
 
-def session_ended() -> ApiError:
+def session_ended(*, for_candidate: bool = False) -> ApiError:
+    if for_candidate:
+        # A candidate has nothing left to do in the room: no word of what interviewers keep.
+        return ApiError(
+            ErrorCode.SESSION_ENDED, "This interview has ended. Thank you for taking part."
+        )
     return ApiError(
         ErrorCode.SESSION_ENDED,
         "The interview has ended: code and language can no longer change and nothing runs",

@@ -11,6 +11,7 @@ from aiohttp import web
 
 from schema.errors import ApiError, ErrorCode
 from server.responses import error_response
+from server.routes.pages import not_found_page, wants_page
 from server.state import SETTINGS
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,8 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             error.status,
             ErrorCode.INVALID_REQUEST if error.status < 500 else ErrorCode.INTERNAL_ERROR,
         )
+        if error.status == 404 and wants_page(request):
+            return not_found_page(request)
         message = "Not found" if error.status == 404 else error.reason
         return error_response(code, message, status=error.status)
     except _UNAVAILABLE:

@@ -258,6 +258,17 @@ async def join_session(
     return session, token
 
 
+async def invite_exists(pool: asyncpg.Pool, session_id: str, invite: str) -> bool:
+    """Whether `invite` is one of the session's invites (only its digest is stored)."""
+    found = await pool.fetchval(
+        "SELECT 1 FROM session_tokens WHERE token_hash = $1 AND session_id = $2"
+        " AND kind = 'invite'",
+        token_digest(invite),
+        session_id,
+    )
+    return found is not None
+
+
 async def _free_color(connection: asyncpg.Connection, session_id: str, user: UserInfo) -> str:
     """The colour `user` joins with: theirs unless someone else in the session holds it.
 

@@ -16,8 +16,8 @@ from aiohttp import web
 from schema.errors import ApiError
 from server.clock import now_ms
 from server.requests import session_id_param
-from server.sessions import session_expiry
-from server.state import POOL
+from server.sessions import invite_exists, session_expiry
+from server.state import POOL, SETTINGS
 
 routes = web.RouteTableDef()
 
@@ -25,9 +25,26 @@ _ASSETS = ("app.js", "app.css", "app.js.map", "app.css.map")
 
 PROBLEMS = {
     "SESSION_NOT_FOUND": ("Interview not found", "This interview does not exist, or was deleted."),
-    "SESSION_EXPIRED": ("Interview expired", "This interview has ended: sessions last 24 hours."),
+    "SESSION_EXPIRED": (
+        "Interview expired",
+        "This interview has ended: interview links last {ttl}.",
+    ),
+    "UNAUTHORIZED": (
+        "Link not valid",
+        "This invite link is not valid any more. Ask the interviewer for a new one.",
+    ),
+    "PAGE_NOT_FOUND": ("Page not found", "There is no page at this address."),
     "NOT_BUILT": ("Web app not built", "Run `make install` to build the web app, then reload."),
 }
+
+
+def duration_words(seconds: int) -> str:
+    """`DUET_SESSION_TTL` as a person says it: "24 hours", "90 minutes", "1 day"."""
+    for unit, size in (("day", 86_400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0:
+            count = seconds // size
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return f"{seconds} second{'s' if seconds != 1 else ''}"
 
 _SHELL = """<!doctype html>
 <html lang="en">
@@ -35,11 +52,12 @@ _SHELL = """<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title}</title>
+<link rel="icon" href="/favicon.ico" type="image/svg+xml">
 <link rel="stylesheet" href="/assets/app.css">
 <script type="module" src="/assets/app.js"></script>
 </head>
 <body>
-<div id="app"{problem_attr}>{fallback}</div>
+<div id="app" data-session-ttl="{ttl}"{problem_attr}>{fallback}</div>
 <noscript>Duet needs JavaScript to run the interview room.</noscript>
 </body>
 </html>
@@ -50,17 +68,21 @@ def bundle_dir() -> Path:
     return Path(str(resources.files("server") / "static" / "app"))
 
 
-def shell(status: int = 200, problem: str | None = None) -> web.Response:
+def shell(request: web.Request, status: int = 200, problem: str | None = None) -> web.Response:
     if problem is None and not (bundle_dir() / "app.js").is_file():
         problem, status = "NOT_BUILT", 503
+    ttl = duration_words(request.app[SETTINGS].session_ttl)
     if problem is None:
         title, fallback, problem_attr = "Duet", "", ""
     else:
         heading, text = PROBLEMS[problem]
+        text = text.format(ttl=ttl)
         title = f"Duet — {heading}"
         fallback = f"<main><h1>{html.escape(heading)}</h1><p>{html.escape(text)}</p></main>"
         problem_attr = f' data-problem="{problem}"'
-    page = _SHELL.format(title=html.escape(title), fallback=fallback, problem_attr=problem_attr)
+    page = _SHELL.format(
+        title=html.escape(title), fallback=fallback, problem_attr=problem_attr, ttl=ttl
+    )
     return web.Response(
         text=page,
         status=status,
@@ -69,9 +91,28 @@ def shell(status: int = 200, problem: str | None = None) -> web.Response:
     )
 
 
+def wants_page(request: web.Request) -> bool:
+    """A browser navigating (it asks for HTML), not an API client: it gets a page."""
+    return "text/html" in request.headers.get("Accept", "") and not request.path.startswith(
+        ("/api/", "/socket.io/", "/yjs/", "/ws/")
+    )
+
+
+def not_found_page(request: web.Request) -> web.Response:
+    return shell(request, 404, "PAGE_NOT_FOUND")
+
+
 @routes.get("/")
 async def home(request: web.Request) -> web.Response:
-    return shell()
+    return shell(request)
+
+
+@routes.get("/favicon.ico")
+async def favicon(request: web.Request) -> web.StreamResponse:
+    icon = Path(str(resources.files("server") / "static" / "favicon.svg"))
+    return web.FileResponse(
+        icon, headers={"Content-Type": "image/svg+xml", "Cache-Control": "max-age=86400"}
+    )
 
 
 @routes.get("/s/{session_id}")
@@ -79,13 +120,17 @@ async def session_page(request: web.Request) -> web.Response:
     try:
         session_id = session_id_param(request)
     except ApiError:
-        return shell(404, "SESSION_NOT_FOUND")
+        return shell(request, 404, "SESSION_NOT_FOUND")
     expires_at = await session_expiry(request.app[POOL], session_id)
     if expires_at is None:
-        return shell(404, "SESSION_NOT_FOUND")
+        return shell(request, 404, "SESSION_NOT_FOUND")
     if expires_at <= now_ms():
-        return shell(410, "SESSION_EXPIRED")
-    return shell()
+        return shell(request, 410, "SESSION_EXPIRED")
+    invite = request.query.get("invite")
+    if invite is not None and not await invite_exists(request.app[POOL], session_id, invite):
+        # Said before anyone types a name for a link that could never let them in.
+        return shell(request, 401, "UNAUTHORIZED")
+    return shell(request)
 
 
 @routes.get("/assets/{name}")

@@ -319,7 +319,7 @@ async def join_session(request: web.Request) -> web.Response:
     now = now_ms()
     caller = await session_caller(request, session_id, now, scope=WRITE, invite_allowed=True)
     if caller.ended:
-        raise session_ended()
+        raise session_ended(for_candidate=not caller.is_interviewer)
     body = await read_json(request, JoinRequest)
     if caller.kind == "participant" and caller.participant_id != body.user.id:
         raise ApiError(

@@ -5,25 +5,36 @@ import { h, clear } from './dom.js'
 import { forgetSeat, newUser, nameInput, rememberName, saveSeat, savedSeat } from './identity.js'
 import { renderRoom } from './room.js'
 
+// How long interview links last, as the server words DUET_SESSION_TTL.
+const ttl = () => (document.getElementById('app') || { dataset: {} }).dataset.sessionTtl || '24 hours'
+
 const REASONS = {
   SESSION_NOT_FOUND: ['Interview not found', 'This interview does not exist, or it was deleted.'],
-  SESSION_EXPIRED: ['Interview expired', 'This interview has ended: sessions last 24 hours.'],
+  SESSION_EXPIRED: ['Interview expired', () => `This interview has ended: interview links last ${ttl()}.`],
   SESSION_ENDED: ['Interview ended', 'The interviewer has ended this interview. Thank you for taking part!'],
   UNAUTHORIZED: ['Link not valid', 'This invite link is not valid any more. Ask the interviewer for a new one.'],
   FORBIDDEN: ['Link not valid', 'This link belongs to another interview.'],
   NO_INVITE: ['Invite needed', 'This link has no invite in it. Ask the interviewer for the full link.'],
+  SEAT_INVALID: ['Link not valid', 'This browser\'s saved seat for the interview is not valid any more. Open your invite link again to rejoin, or ask the interviewer for a new one.'],
   REMOVED: ['You left the interview', 'You were removed from this interview, or your seat was revoked.'],
+  PAGE_NOT_FOUND: ['Page not found', 'There is no page at this address.'],
   NETWORK: ['Cannot reach Duet', 'The server cannot be reached. Check your connection and reload.']
 }
 
-export function renderProblem (root, code, detail) {
-  const [title, text] = REASONS[code] || ['Something went wrong', detail || 'Please reload the page.']
+// Pages a candidate lands on: starting an interview of their own is not what they came for.
+const CANDIDATE_PAGES = new Set(['SESSION_ENDED', 'REMOVED', 'SEAT_INVALID', 'UNAUTHORIZED', 'NO_INVITE'])
+
+export function renderProblem (root, code, detail, { rejoin } = {}) {
+  const [title, words] = REASONS[code] || ['Something went wrong', detail || 'Please reload the page.']
+  const text = typeof words === 'function' ? words() : words
   document.title = `Duet — ${title}`
+  const actions = []
+  if (rejoin) actions.push(h('a.button', { href: rejoin }, 'Join again'))
+  if (!CANDIDATE_PAGES.has(code)) actions.push(h('a.button', { href: '/' }, 'Start a new interview'))
   clear(root).append(h('main.home', {},
     h('div.brand', {}, h('a.logo', { href: '/' }, 'Duet')),
     h('section.card.problem', { 'data-code': code },
-      h('h1', {}, title), h('p', {}, text),
-      h('a.button', { href: '/' }, 'Start a new interview'))))
+      h('h1', {}, title), h('p', {}, text), ...actions)))
 }
 
 export async function renderSession (root, sessionId, invite) {
@@ -44,7 +55,9 @@ async function enter (root, sessionId, seat, invite) {
     if (error.code === 'UNAUTHORIZED' || error.code === 'FORBIDDEN') {
       forgetSeat(sessionId)
       if (invite) return askName(root, sessionId, invite)
-      return renderProblem(root, 'REMOVED')
+      // A seat this browser kept no longer opens the room: revoked, or its copy damaged.
+      const rejoin = seat.invite ? `/s/${sessionId}?invite=${encodeURIComponent(seat.invite)}` : null
+      return renderProblem(root, 'SEAT_INVALID', null, { rejoin })
     }
     return renderProblem(root, error.code, error.message)
   }

@@ -157,6 +157,21 @@ export async function renderRoom (root, session, seat) {
     banner.hidden = false
     banner.textContent = 'This interview has ended. The code and runs are read-only; notes and the scorecard stay open.'
   }
+  // The link's time is up: the room stays readable, and nothing in it works any more.
+  const enterExpired = () => {
+    ended = true
+    socket.disconnect()
+    editor.setReadOnly()
+    picker.disabled = true
+    runs.runButton.disabled = true
+    runs.runButton.hidden = true
+    if (endButton) endButton.remove()
+    if (shareButton) shareButton.remove()
+    if (sharePopover) sharePopover.remove()
+    setStatus('expired', 'Expired')
+    banner.hidden = false
+    banner.textContent = 'This interview has expired. The code is read-only and nothing runs.'
+  }
   // Run events sent while this tab was away are lost: every reconnect resyncs the runs.
   let connectedBefore = false
   socket.on('connect', () => {
@@ -214,9 +229,8 @@ export async function renderRoom (root, session, seat) {
     const left = session.expiresAt - Date.now()
     timeLeft.textContent = formatLeft(left)
     if (left <= 0) {
-      banner.hidden = false
-      banner.textContent = 'This interview has expired.'
       clearInterval(timer)
+      enterExpired()
     }
   }
   const timer = setInterval(tick, 1000)

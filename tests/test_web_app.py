@@ -141,6 +141,8 @@ async def test_an_interview_from_creation_to_a_shared_run(site, browser):
 
     # A language change reaches both pickers.
     await candidate.locator("select.language").select_option("javascript")
+    # The code is no longer the starter: the candidate is asked what to do with it.
+    await candidate.get_by_role("button", name="Keep my code").click()
     await expect(interviewer.locator("select.language")).to_have_value("javascript")
 
     # Run: the same streamed output and result in both consoles.
@@ -206,6 +208,7 @@ async def test_an_interview_from_creation_to_a_shared_run(site, browser):
     await interviewer.get_by_role("button", name="Add note").click()
     await expect(interviewer.locator(".note-body")).to_have_count(2)
     await interviewer.locator("select.language").select_option("python")
+    await interviewer.get_by_role("button", name="Keep my code").click()
     await expect(candidate.locator("select.language")).to_have_value("python")
     events = await candidate.evaluate("window.__events.map(([name]) => name)")
     assert not [name for name in events if name.startswith("note")], events

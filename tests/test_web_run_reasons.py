@@ -31,7 +31,14 @@ async def site(aiohttp_server: Any, settings: Any) -> Any:
 
 async def run_code(page: Page, code: str, language: str | None = None) -> None:
     if language:
+        # Emptied first, so the switch asks nothing about the code (it takes the starter).
+        await page.evaluate(
+            "() => { const t = window.duet.doc.getText('code'); t.delete(0, t.length) }"
+        )
         await page.locator("select.language").select_option(language)
+        await page.wait_for_function(
+            "l => window.duet.doc.getMap('meta').get('language') === l", arg=language
+        )
     await page.evaluate(
         "code => { const t = window.duet.doc.getText('code');"
         " window.duet.doc.transact(() => { t.delete(0, t.length); t.insert(0, code) }) }",

@@ -12,6 +12,7 @@ import { NotesPanel } from './notes.js'
 import { People } from './people.js'
 import { SocketIOProvider } from './provider.js'
 import { RunPanel } from './runs.js'
+import { switchLanguage } from './switch.js'
 import { label } from './templates.js'
 
 // Refusals that no reconnect can fix: show the page that explains, stop retrying.
@@ -59,8 +60,10 @@ export async function renderRoom (root, session, seat) {
     clear(picker).append(...names.map((name) => h('option', { value: name, selected: name === current }, label(name))))
   }
   fillPicker(session.language)
-  picker.addEventListener('change', () => {
-    doc.transact(() => meta.set('language', picker.value))
+  picker.addEventListener('change', async () => {
+    const previous = languageOf()
+    const switched = await switchLanguage({ doc, ytext, meta, previous, next: picker.value })
+    if (!switched) picker.value = previous
   })
   let sharePopover = null
   const shareButton = isInterviewer && seat.invites

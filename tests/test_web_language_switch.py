@@ -45,7 +45,7 @@ async def test_written_code_is_kept_or_replaced_as_the_person_answers(site, brow
     await page.keyboard.press("Escape")  # cancel: nothing changes
     await expect(dialog).to_have_count(0)
     assert await language(page) == "python"
-    assert await page.get_by_label("Language").input_value() == "python"
+    await expect(page.get_by_label("Language")).to_have_value("python")
     assert await document_text(page) == written
 
     await page.get_by_label("Language").select_option("ruby")

@@ -144,36 +144,31 @@ export async function renderRoom (root, session, seat) {
     socket.disconnect()
     renderProblem(root, code === 'UNAUTHORIZED' ? 'REMOVED' : code, message)
   }
-  // The interview was ended: nobody edits or runs any more. Interviewers keep the final
-  // code, the runs, their notes and the scorecard; candidates see a page that says so.
+  // Nobody edits or runs any more: the room stays readable, with a badge and a banner that
+  // say why.
+  const freeze = (state, badge, words) => {
+    ended = true
+    socket.disconnect()
+    editor.setReadOnly()
+    picker.disabled = true
+    runs.runButton.disabled = true
+    if (endButton) endButton.remove()
+    if (shareButton) shareButton.remove()
+    if (sharePopover) sharePopover.remove()
+    setStatus(state, badge)
+    banner.hidden = false
+    banner.textContent = words
+  }
+  // The interview was ended: interviewers keep the final code, the runs, their notes and
+  // the scorecard; candidates see a page that says so.
   const enterEnded = () => {
     if (!isInterviewer) return fatal('SESSION_ENDED')
-    ended = true
-    socket.disconnect()
-    editor.setReadOnly()
-    picker.disabled = true
-    runs.runButton.disabled = true
-    if (endButton) endButton.remove()
-    if (shareButton) shareButton.remove()
-    if (sharePopover) sharePopover.remove()
-    setStatus('ended', 'Ended')
-    banner.hidden = false
-    banner.textContent = 'This interview has ended. The code and runs are read-only; notes and the scorecard stay open.'
+    freeze('ended', 'Ended', 'This interview has ended. The code and runs are read-only; notes and the scorecard stay open.')
   }
-  // The link's time is up: the room stays readable, and nothing in it works any more.
+  // The link's time is up: nothing in the room works any more, Run included.
   const enterExpired = () => {
-    ended = true
-    socket.disconnect()
-    editor.setReadOnly()
-    picker.disabled = true
-    runs.runButton.disabled = true
+    freeze('expired', 'Expired', 'This interview has expired. The code is read-only and nothing runs.')
     runs.runButton.hidden = true
-    if (endButton) endButton.remove()
-    if (shareButton) shareButton.remove()
-    if (sharePopover) sharePopover.remove()
-    setStatus('expired', 'Expired')
-    banner.hidden = false
-    banner.textContent = 'This interview has expired. The code is read-only and nothing runs.'
   }
   // Run events sent while this tab was away are lost: every reconnect resyncs the runs.
   let connectedBefore = false

@@ -28,6 +28,16 @@ async def app_client(aiohttp_client, settings):
     return await aiohttp_client(create_app(settings))
 
 
+LINE_2_COLUMN_2 = {"position": {"lineNumber": 2, "column": 2}}
+
+
+async def room_with_cam(client):
+    """A room holding CODE, and the token of its candidate Cam (colour #12a594)."""
+    room = await create_room(client, code=CODE)
+    _, token = await join(client, room, room.candidate_invite, user("Cam", "#12a594"))
+    return room, token
+
+
 def cursor_of(peer, name: str) -> tuple[int, int] | None:
     """Where the awareness state of `name` puts its cursor in the peer's own text."""
     for state in peer.awareness.values():
@@ -41,14 +51,13 @@ def state_of(peer, name: str) -> dict:
 
 
 async def test_a_seed_websocket_cursor_reaches_a_yjs_client(app_client):
-    room = await create_room(app_client, code=CODE)
-    _, token = await join(app_client, room, room.candidate_invite, user("Cam", "#12a594"))
+    room, token = await room_with_cam(app_client)
     yjs = YjsPeer()
     await yjs.connect(str(app_client.make_url("/")), room.token)
     seed = await open_seed(app_client, room.id, token)
     try:
         # At once, before the room has sent this client anything.
-        await seed.send("cursor_position", {"position": {"lineNumber": 2, "column": 2}})
+        await seed.send("cursor_position", LINE_2_COLUMN_2)
         await eventually(lambda: cursor_of(yjs, "Cam") == (OFFSET, OFFSET), what="cursor")
         assert state_of(yjs, "Cam")["user"]["color"] == "#12a594"
     finally:
@@ -57,16 +66,14 @@ async def test_a_seed_websocket_cursor_reaches_a_yjs_client(app_client):
 
 
 async def test_a_yjs_client_arriving_later_sees_the_json_cursor(app_client):
-    room = await create_room(app_client, code=CODE)
-    _, token = await join(app_client, room, room.candidate_invite, user("Cam", "#12a594"))
+    room, token = await room_with_cam(app_client)
     mover = JsonPeer()
     await mover.connect(str(app_client.make_url("/")), token)
     await eventually(lambda: mover.events["code_change"])
-    await mover.emit("cursor_position", {"position": {"lineNumber": 2, "column": 2}})
+    await mover.emit("cursor_position", LINE_2_COLUMN_2)
     late = YjsPeer()
     try:
         # The cursor is sent before the Yjs client exists: it must come with its sync.
-        await eventually(lambda: mover.events["code_change"])
         await late.connect(str(app_client.make_url("/")), room.token)
         await eventually(lambda: cursor_of(late, "Cam") == (OFFSET, OFFSET), what="cursor")
     finally:
@@ -75,29 +82,28 @@ async def test_a_yjs_client_arriving_later_sees_the_json_cursor(app_client):
 
 
 async def test_a_json_cursor_reaches_a_y_websocket_client(app_client):
-    room = await create_room(app_client, code=CODE)
-    _, token = await join(app_client, room, room.candidate_invite, user("Cam", "#12a594"))
+    room, token = await room_with_cam(app_client)
     mover = JsonPeer()
     await mover.connect(str(app_client.make_url("/")), token)
     await eventually(lambda: mover.events["code_change"])
     stock = WebSocketYjsPeer(app_client.session)
     await stock.connect(str(app_client.make_url(f"/yjs/{room.id}?token={room.token}")))
     try:
-        await mover.emit("cursor_position", {"position": {"lineNumber": 2, "column": 2}})
+        await mover.emit("cursor_position", LINE_2_COLUMN_2)
         await eventually(lambda: cursor_of(stock, "Cam") == (OFFSET, OFFSET), what="cursor")
     finally:
+        await stock.close()
         await mover.disconnect()
 
 
 async def test_a_cursor_sent_at_once_by_a_socketio_json_client_reaches_yjs(app_client):
-    room = await create_room(app_client, code=CODE)
-    _, token = await join(app_client, room, room.candidate_invite, user("Cam", "#12a594"))
+    room, token = await room_with_cam(app_client)
     yjs = YjsPeer()
     await yjs.connect(str(app_client.make_url("/")), room.token)
     mover = JsonPeer()
     await mover.connect(str(app_client.make_url("/")), token)
     try:
-        await mover.emit("cursor_position", {"position": {"lineNumber": 2, "column": 2}})
+        await mover.emit("cursor_position", LINE_2_COLUMN_2)
         await eventually(lambda: cursor_of(yjs, "Cam") == (OFFSET, OFFSET), what="cursor")
     finally:
         await mover.disconnect()
@@ -112,7 +118,7 @@ async def test_a_cursor_past_the_end_of_the_text_shows_at_its_end(app_client):
     mover = JsonPeer()
     await mover.connect(str(app_client.make_url("/")), token)
     try:
-        await mover.emit("cursor_position", {"position": {"lineNumber": 2, "column": 2}})
+        await mover.emit("cursor_position", LINE_2_COLUMN_2)
         await eventually(lambda: cursor_of(yjs, "Cam") == (1, 1), what="cursor")
     finally:
         await mover.disconnect()
@@ -123,15 +129,14 @@ async def test_a_json_cursor_on_one_node_reaches_a_yjs_client_on_another(
     app_client, aiohttp_client, settings
 ):
     other_node = await aiohttp_client(create_app(settings))
-    room = await create_room(app_client, code=CODE)
-    _, token = await join(app_client, room, room.candidate_invite, user("Cam", "#12a594"))
+    room, token = await room_with_cam(app_client)
     yjs = YjsPeer()
     await yjs.connect(str(other_node.make_url("/")), room.token)
     mover = JsonPeer()
     await mover.connect(str(app_client.make_url("/")), token)
     late = YjsPeer()
     try:
-        await mover.emit("cursor_position", {"position": {"lineNumber": 2, "column": 2}})
+        await mover.emit("cursor_position", LINE_2_COLUMN_2)
         await eventually(lambda: cursor_of(yjs, "Cam") == (OFFSET, OFFSET), what="cursor")
         assert state_of(yjs, "Cam")["user"]["color"] == "#12a594"
         # And one that arrives on the other node afterwards.

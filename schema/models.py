@@ -316,7 +316,12 @@ class Run(ResponseModel):
     )
     output: list[RunOutputChunk] = Field(
         description="stdout and stderr in the order written, UTF-8 with invalid bytes "
-        "replaced; empty until the run finishes"
+        "replaced; while the run is running, GET /runs/{runId} gives the output so far"
+    )
+    output_seq: int | None = Field(
+        default=None,
+        description="Only in GET /runs/{runId} of a running run: the seq of the next "
+        "run_output event, so that the live events continue the output given here",
     )
 
 

@@ -56,6 +56,7 @@ from server.activity import Actor
 from server.clock import now_ms
 from server.config import Settings
 from server.languages import check_language
+from server.live_output import LiveOutput, read_live_output
 from server.requests import check_size, describe_validation_error
 
 log = logging.getLogger(__name__)
@@ -116,7 +117,11 @@ def run_from_row(row: asyncpg.Record) -> dict[str, Any]:
 # -- history ---------------------------------------------------------------------------------
 
 
-async def fetch_run(pool: asyncpg.Pool, session_id: str, run_id: str) -> dict[str, Any]:
+async def fetch_run(
+    pool: asyncpg.Pool, session_id: str, run_id: str, cache: redis.Redis | None = None
+) -> dict[str, Any]:
+    """The run as recorded; while it is running and given `cache`, with its output so far
+    and `outputSeq`, the `seq` of the next `run_output` event."""
     row = await pool.fetchrow(
         f"SELECT {_RUN_COLUMNS} FROM runs WHERE session_id = $1 AND id = $2",
         session_id,
@@ -124,7 +129,10 @@ async def fetch_run(pool: asyncpg.Pool, session_id: str, run_id: str) -> dict[st
     )
     if row is None:
         raise ApiError(ErrorCode.RUN_NOT_FOUND, "Run not found")
-    return run_from_row(row)
+    run = run_from_row(row)
+    if run["status"] == "running" and cache is not None:
+        run["output"], run["outputSeq"] = await read_live_output(cache, session_id, run_id)
+    return run
 
 
 async def list_runs(
@@ -304,8 +312,9 @@ class RunManager:
             {"runId": run_id, "sessionId": session_id, "language": language.name, "by": by,
              "timestamp": run["startedAt"]},
         )  # fmt: skip
+        live = LiveOutput(self.cache, session_id, run_id, lock_ttl)
         active.task = asyncio.get_running_loop().create_task(
-            self._execute(active, room, language, code, request.stdin, limits),
+            self._execute(active, room, language, code, request.stdin, limits, live),
             name=f"duet-run-{run_id}",
         )
         return run
@@ -375,6 +384,7 @@ class RunManager:
         code: str,
         stdin: str,
         limits: RunLimits,
+        live: LiveOutput,
     ) -> None:
         run_id, session_id = active.id, active.session_id
         seq = 0
@@ -388,6 +398,7 @@ class RunManager:
         def send(stream: StreamName, text: str) -> None:
             nonlocal seq
             announce("run_output", {"runId": run_id, "stream": stream, "data": text, "seq": seq})
+            live.append(seq, stream, text)
             seq += 1
 
         output = CoalescedOutput(send)
@@ -434,6 +445,8 @@ class RunManager:
             reason, limit = finish_reason(result, limits)
             await self._record_finish(session_id, run_id, result, reason, limit, output.kept)
         finally:
+            with contextlib.suppress(Exception):
+                await live.finish()
             self.active.pop(run_id, None)
             with contextlib.suppress(Exception):
                 await self._release(session_id, run_id)

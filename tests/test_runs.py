@@ -232,6 +232,50 @@ async def test_a_second_node_shares_the_lock_and_cancels(aiohttp_client, setting
     assert (await peer_there.wait_finished(run["id"]))["cancelled"] is True
 
 
+async def test_the_output_so_far_of_a_running_run_is_read_on_any_node(
+    aiohttp_client, settings, app_client
+):
+    other = await aiohttp_client(create_app(settings))
+    code = "import sys, time\nprint('one', flush=True)\nprint('two', file=sys.stderr, flush=True)\n"
+    code += "time.sleep(0.3)\nprint('three', flush=True)\ntime.sleep(60)\n"
+    room = await create_room(app_client, code=code, language="python")
+    watcher = await app_client.peer(room.token)
+    run = await start_run(app_client, room.id, room.token)
+    await eventually(lambda: "three\n" in watcher.output(run["id"]), 20, "three printed")
+
+    async def seen_there() -> dict:
+        return await get_run(other, room.id, room.token, run["id"])
+
+    await eventually_async(
+        lambda: _seq_reached(seen_there, len(watcher.of_run("run_output", run["id"]))), 10
+    )
+    there = await seen_there()
+    assert there["status"] == "running"
+    assert there["output"] == [
+        {"stream": "stdout", "data": "one\n"},
+        {"stream": "stderr", "data": "two\n"},
+        {"stream": "stdout", "data": "three\n"},
+    ]
+    # The live events go on from outputSeq: the two sources join without a gap or overlap.
+    assert there["outputSeq"] == len(watcher.of_run("run_output", run["id"]))
+    await app_client.post(runs_path(room.id, f"/{run['id']}/cancel"), headers=bearer(room.token))
+    await watcher.wait_finished(run["id"])
+    recorded = await get_run(other, room.id, room.token, run["id"])
+    assert recorded["status"] == "finished" and "outputSeq" not in recorded
+    assert [chunk["data"] for chunk in recorded["output"]] == ["one\n", "two\n", "three\n"]
+
+
+async def _seq_reached(fetch, wanted: int) -> bool:
+    return (await fetch())["outputSeq"] >= wanted
+
+
+async def eventually_async(check, within: float) -> None:
+    deadline = asyncio.get_running_loop().time() + within
+    while not await check():
+        assert asyncio.get_running_loop().time() < deadline, "the output never reached Redis"
+        await asyncio.sleep(0.05)
+
+
 async def test_shutdown_cancels_and_records_running_runs(aiohttp_client, settings, db):
     client = await aiohttp_client(create_app(settings))
     room = await create_room(client, code=SLEEPER, language="python")

@@ -10,7 +10,7 @@ from typing import Any
 from playwright.async_api import Page, expect
 
 from tests import test_web_app
-from tests.test_web_app import create_interview, new_page
+from tests.test_web_app import create_interview, join_as, new_page
 
 # The same fixtures as the web app's tests: a served app and one chromium.
 site = test_web_app.site
@@ -66,6 +66,49 @@ async def test_output_missed_during_a_blip_is_filled_in_when_the_run_ends(site: 
     await expect(page.locator(".status")).to_have_text("Live")
     await expect(page.locator(".result")).to_contain_text("exit code 0")
     await expect(page.locator(".output")).to_have_text("line 0\nline 1\nline 2\nline 3\nline 4\n")
+
+
+async def test_output_printed_during_a_blip_shows_while_the_run_still_goes(site: Any, browser: Any):
+    page = await new_page(browser)
+    await create_interview(page, site.base)
+    await set_code(
+        page,
+        "import time\nfor i in range(30):\n    print('line', i, flush=True)\n    time.sleep(0.5)\n",
+    )
+    await page.locator("button.run").click()
+    await expect(page.locator(".output")).to_contain_text("line 0")
+    await page.evaluate("window.duet.socket.disconnect()")
+    await expect(page.locator(".status")).to_have_text("Reconnecting…")
+    await page.wait_for_timeout(2000)
+    await page.evaluate("window.duet.socket.connect()")
+    await expect(page.locator(".status")).to_have_text("Live")
+    # The lines printed while away are there before the run ends, and the live ones follow
+    # them in order, each once.
+    await expect(page.locator(".output")).to_contain_text("line 6")
+    assert await page.locator(".result").text_content() == "Running…"
+    shown = await page.evaluate("document.querySelector('.output').textContent")
+    numbers = [int(line.split()[1]) for line in shown.splitlines()]
+    assert numbers == list(range(len(numbers)))
+    await page.locator("button.stop").click()
+    await expect(page.locator(".result")).to_contain_text("Stopped")
+
+
+async def test_a_late_joiner_sees_the_output_so_far_of_the_run_going_on(site: Any, browser: Any):
+    page = await new_page(browser)
+    links = await create_interview(page, site.base)
+    await set_code(
+        page,
+        "import time\nprint('early', flush=True)\ntime.sleep(1)\nprint('later', flush=True)\n"
+        "time.sleep(30)\n",
+    )
+    await page.locator("button.run").click()
+    await expect(page.locator(".output")).to_contain_text("later")
+    late = await new_page(browser)
+    await join_as(late, links["candidate"], "Cam Candidate")
+    await expect(late.locator(".output")).to_have_text("early\nlater\n")
+    await expect(late.locator(".result")).to_have_text("Running…")
+    await late.locator("button.stop").click()
+    await expect(page.locator(".result")).to_contain_text("Stopped")
 
 
 async def test_a_tab_that_missed_run_finished_asks_the_server(site: Any, browser: Any):

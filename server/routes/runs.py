@@ -13,7 +13,7 @@ from server.access import READ, WRITE, require_active, session_caller, session_c
 from server.clock import now_ms
 from server.requests import read_json, session_id_param
 from server.responses import envelope
-from server.state import POOL, REGISTRY, RUNS
+from server.state import POOL, REDIS, REGISTRY, RUNS
 
 routes = web.RouteTableDef()
 
@@ -75,7 +75,7 @@ async def get_run(request: web.Request) -> web.Response:
     run_id = run_id_param(request)
     pool = request.app[POOL]
     await session_caller(request, session_id, now_ms(), scope=READ)
-    return envelope(await runs.fetch_run(pool, session_id, run_id))
+    return envelope(await runs.fetch_run(pool, session_id, run_id, request.app[REDIS]))
 
 
 @routes.post(_RUNS + "/{runId}/cancel")

@@ -75,6 +75,8 @@ export class RunPanel {
     // The seq expected next from run_output; a jump means events were lost on the way.
     this.nextSeq = 0
     this.outputGap = false
+    // While catchUp fetches the output so far: the live events that arrive meanwhile.
+    this.caughtLive = null
     this.result = h('div.result')
     this.preview = null
     this.history = h('ol.history')
@@ -164,6 +166,7 @@ export class RunPanel {
   }
 
   appendOutput (event) {
+    if (this.caughtLive && event.runId === this.currentRun) this.caughtLive.push(event)
     if (event.runId !== this.shownRun) return
     if (event.seq !== this.nextSeq) this.outputGap = true
     this.nextSeq = event.seq + 1
@@ -284,11 +287,36 @@ export class RunPanel {
   // state again (the run shown as running may have ended, another may have started).
   async resync () {
     const runId = this.currentRun
-    // Whatever the run printed while this tab was away is not coming: it is fetched once
-    // the run is recorded.
+    // Until the output so far is fetched, what is shown has a hole in it.
     if (runId) this.outputGap = true
     await this.loadHistory()
-    if (runId && this.currentRun === runId) await this.checkRun(runId)
+    if (runId && this.currentRun === runId) await this.catchUp(runId)
+  }
+
+  // A run still going that this tab saw only part of (or none of): show the output the
+  // server holds so far, then the live events from its outputSeq on.
+  async catchUp (runId) {
+    this.caughtLive = []
+    let run = null
+    try {
+      run = (await api('GET', `/sessions/${this.sessionId}/runs/${runId}`, { token: this.token })).data
+    } catch (error) {
+      // The stale-run check asks again later.
+    }
+    const live = this.caughtLive
+    this.caughtLive = null
+    if (!run || this.currentRun !== runId) return
+    if (run.status === 'finished') return this.finishedMeanwhile(run)
+    if (run.outputSeq === undefined || run.outputSeq === null) return
+    this.shownRun = runId
+    this.clearConsole()
+    this.showHeading(run.language, run.by, run.startedAt)
+    this.result.className = 'result running'
+    this.result.textContent = 'Running…'
+    for (const chunk of run.output) this.queueOutput(chunk.stream, chunk.data)
+    this.nextSeq = run.outputSeq
+    this.outputGap = false
+    for (const event of live) if (event.seq >= this.nextSeq) this.appendOutput(event)
   }
 
   async loadHistory () {
@@ -304,6 +332,7 @@ export class RunPanel {
       this.finishedMeanwhile(current, false)
     } else if (running && !this.currentRun) {
       this.started({ runId: running.id, language: running.language, by: running.by, timestamp: running.startedAt })
+      this.catchUp(running.id)
     } else if (!this.shownRun && runs.length) {
       // A late joiner or a reload sees what ran last.
       this.show(runs[0].id)

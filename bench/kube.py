@@ -23,11 +23,12 @@ import redis.asyncio as redis
 
 from bench.stats import percentile
 from runner.bubblewrap import BubblewrapSandbox
+from runner.job import RunJob
 from runner.kubernetes.backend import KubernetesSandbox
 from runner.kubernetes.channels import exec_in_pod
 from runner.kubernetes.settings import KubeSettings
 from runner.languages import get_language
-from runner.session import SessionContext
+from runner.sandbox import NO_SESSION, SessionContext
 from runner.unsafe_subprocess import UnsafeSubprocessSandbox
 from server.embedded import start_embedded
 from tests.kube.apiserver import running_stand_in
@@ -70,19 +71,19 @@ async def main(runs: int, claims: int) -> None:
             settings = KubeSettings(kubeconfig=str(kube.kubeconfig), warm_pool={"python": 4})
             sandbox = await KubernetesSandbox.open(settings, cache)
             session = SessionContext("bench001", int((time.time() + 3600) * 1000), lambda *_: None)
-            first = await sandbox.run_in_session(session, python, HELLO, None, _ignore)
+            first = await sandbox.run(RunJob.of(python, HELLO, on_output=_ignore), session)
             assert first.exit_code == 0, first
 
             async def kube_run() -> object:
-                return await sandbox.run_in_session(session, python, HELLO, None, _ignore)
+                return await sandbox.run(RunJob.of(python, HELLO, on_output=_ignore), session)
 
             unsafe, bwrap = UnsafeSubprocessSandbox(), BubblewrapSandbox()
 
             async def unsafe_run() -> object:
-                return await unsafe.run(python, HELLO, None, _ignore)
+                return await unsafe.run(RunJob.of(python, HELLO, on_output=_ignore), NO_SESSION)
 
             async def bwrap_run() -> object:
-                return await bwrap.run(python, HELLO, None, _ignore)
+                return await bwrap.run(RunJob.of(python, HELLO, on_output=_ignore), NO_SESSION)
 
             kube_samples = await timed(runs, kube_run)
             unsafe_samples = await timed(runs, unsafe_run)

@@ -24,8 +24,10 @@ import tempfile
 import time
 
 from runner.bubblewrap import BubblewrapSandbox
+from runner.job import RunJob
 from runner.languages import PYTHON_EXE, get_language
 from runner.limits import RunLimits
+from runner.sandbox import NO_SESSION
 
 HELLO = "print('hello, world')"
 
@@ -102,7 +104,7 @@ async def sandbox_runs(sandbox: BubblewrapSandbox, n: int) -> list[float]:
     times = []
     for _ in range(n):
         start = time.perf_counter()
-        result = await sandbox.run(lang, HELLO, None, _ignore)
+        result = await sandbox.run(RunJob.of(lang, HELLO, on_output=_ignore), NO_SESSION)
         assert result.exit_code == 0, result
         times.append((time.perf_counter() - start) * 1000)
     return times
@@ -116,7 +118,7 @@ async def throughput(sandbox: BubblewrapSandbox, seconds: float, workers: int) -
     async def worker() -> None:
         nonlocal count
         while time.perf_counter() < deadline:
-            result = await sandbox.run(lang, HELLO, None, _ignore)
+            result = await sandbox.run(RunJob.of(lang, HELLO, on_output=_ignore), NO_SESSION)
             assert result.exit_code == 0, result
             count += 1
 
@@ -135,7 +137,7 @@ async def output_latency(sandbox: BubblewrapSandbox, n: int) -> list[float]:
         async def on_output(_: str, data: bytes, received: list = received) -> None:
             received.append((time.monotonic_ns(), data))
 
-        await sandbox.run(lang, code, None, on_output)
+        await sandbox.run(RunJob.of(lang, code, on_output=on_output), NO_SESSION)
         at, data = received[0]
         latencies.append((at - int(data.split()[0])) / 1e6)
     return latencies

@@ -30,9 +30,12 @@ from typing import Any
 
 from runner import seccomp
 from runner.cgroups import CgroupManager, RunCgroup
+from runner.job import RunJob
 from runner.languages import LANGUAGES, PYTHON_EXE, SANDBOX_PATH, Language
 from runner.limits import RunLimits, RunResult, SandboxCheck
+from runner.local import LocalSessions
 from runner.native import build_launcher, build_native_supervisor
+from runner.sandbox import SessionContext
 from runner.standby import Standby
 from runner.streaming import OutputCallback, drive, read_available
 from runner.supervisor_spec import (
@@ -87,8 +90,10 @@ def _memfd(name: str, data: bytes) -> int:
     return fd
 
 
-class BubblewrapSandbox:
+class BubblewrapSandbox(LocalSessions):
     """Local sandbox built on bubblewrap. Safe for untrusted code; see the module doc."""
+
+    name = "bubblewrap"
 
     def __init__(
         self,
@@ -221,30 +226,11 @@ class BubblewrapSandbox:
 
     # -- running --------------------------------------------------------------------
 
-    async def run(
-        self,
-        language: Language,
-        code: str,
-        stdin: str | bytes | None,
-        on_output: OutputCallback,
-        cancel: asyncio.Event | None = None,
-        limits: RunLimits | None = None,
-    ) -> RunResult:
-        if not language.runnable:
-            raise ValueError(f"{language.name} is not a runnable language")
-        limits = limits or language.limits
-        stdin_bytes = stdin.encode() if isinstance(stdin, str) else stdin
-        files = {name: text.encode() for name, text in language.support_files.items()}
-        files[language.source_file] = code.encode()
+    async def run(self, job: RunJob, session: SessionContext) -> RunResult:
         return await self.run_steps(
-            language.steps(limits),
-            language,
-            files,
-            on_output,
-            cancel,
-            limits,
-            stdin_bytes,
-        )
+            job.steps, job.language, dict(job.files), job.on_output, job.cancel, job.limits,
+            job.stdin,
+        )  # fmt: skip
 
     def _rlimits(self, language: Language | None, limits: RunLimits) -> dict[str, list[int]]:
         rl = {

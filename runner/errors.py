@@ -14,3 +14,10 @@ class RunnerError(RuntimeError):
         self.reason = reason
         # Set once the room has been told (as pod_failed), so nobody tells it twice.
         self.announced = False
+
+
+class NoSessionRuntime(RunnerError):
+    """The backend keeps nothing per session, so there is no runtime to restart or stop."""
+
+    def __init__(self, backend: str) -> None:
+        super().__init__(f"The {backend} runner keeps no runtime between runs", "NoSessionRuntime")

@@ -35,29 +35,35 @@ class DriveOutcome:
     killed: bool
 
 
-class _OutputBudget:
-    def __init__(self, limit: int, on_output: OutputCallback, exhausted: asyncio.Event) -> None:
+class OutputBudget:
+    """A run's output limit across its steps, stdout and stderr together. What fits goes
+    on to `on_output`; the first byte past the limit marks the output truncated and sets
+    `exhausted`, which stops the run."""
+
+    def __init__(
+        self, limit: int, on_output: OutputCallback, exhausted: asyncio.Event | None = None
+    ) -> None:
         self.remaining = limit
         self.truncated = False
         self.on_output = on_output
-        self.exhausted = exhausted
+        self.exhausted = exhausted or asyncio.Event()
+
+    async def take(self, name: StreamName, chunk: bytes) -> None:
+        if self.remaining <= 0:
+            # The caller keeps draining so the writer is not blocked; nothing more passes.
+            self.truncated = True
+            self.exhausted.set()
+            return
+        if len(chunk) > self.remaining:
+            chunk = chunk[: self.remaining]
+            self.truncated = True
+            self.exhausted.set()
+        self.remaining -= len(chunk)
+        await self.on_output(name, chunk)
 
     async def pump(self, name: StreamName, stream: asyncio.StreamReader) -> None:
-        while True:
-            chunk = await stream.read(_READ_SIZE)
-            if not chunk:
-                return
-            if self.remaining <= 0:
-                # Keep draining so the writer is not blocked, but deliver nothing more.
-                self.truncated = True
-                self.exhausted.set()
-                continue
-            if len(chunk) > self.remaining:
-                chunk = chunk[: self.remaining]
-                self.truncated = True
-                self.exhausted.set()
-            self.remaining -= len(chunk)
-            await self.on_output(name, chunk)
+        while chunk := await stream.read(_READ_SIZE):
+            await self.take(name, chunk)
 
 
 async def _feed_stdin(writer: asyncio.StreamWriter | None, data: bytes | None) -> None:
@@ -86,7 +92,7 @@ async def drive(
     """Run `proc` to completion under the limits; `proc` must have piped stdin/out/err."""
     start = time.monotonic()
     exhausted = asyncio.Event()
-    budget = _OutputBudget(output_bytes, on_output, exhausted)
+    budget = OutputBudget(output_bytes, on_output, exhausted)
     assert proc.stdout is not None and proc.stderr is not None
     pumps = [
         asyncio.create_task(budget.pump("stdout", proc.stdout)),

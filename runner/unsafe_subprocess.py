@@ -10,15 +10,18 @@ import signal
 import tempfile
 from pathlib import Path
 
+from runner.job import RunJob
 from runner.languages import PYTHON_EXE, SANDBOX_PATH, Language
 from runner.limits import RunLimits, RunResult, SandboxCheck
-from runner.streaming import OutputCallback, drive
+from runner.local import LocalSessions
+from runner.sandbox import SessionContext
+from runner.streaming import drive
 from runner.supervisor_spec import SupervisorSpec, read_report, run_result, write_all_and_close
 
 SUPERVISOR_PATH = str(Path(__file__).with_name("supervisor.py"))
 
 
-class UnsafeSubprocessSandbox:
+class UnsafeSubprocessSandbox(LocalSessions):
     """Runs code as a plain child process of the server, for development only.
 
     NOT A SECURITY BOUNDARY. The program runs as the server's user with the server's
@@ -28,6 +31,8 @@ class UnsafeSubprocessSandbox:
     the output budget are enforced. Use it where bubblewrap cannot run, never with code
     from people you do not trust (the server only allows it with DUET_RUNNER=unsafe-subprocess).
     """
+
+    name = "unsafe-subprocess"
 
     def __init__(self, *, workspace_root: str | None = None) -> None:
         self.workspace_root = workspace_root
@@ -41,26 +46,14 @@ class UnsafeSubprocessSandbox:
     async def close(self) -> None:
         pass
 
-    async def run(
-        self,
-        language: Language,
-        code: str,
-        stdin: str | bytes | None,
-        on_output: OutputCallback,
-        cancel: asyncio.Event | None = None,
-        limits: RunLimits | None = None,
-    ) -> RunResult:
-        if not language.runnable:
-            raise ValueError(f"{language.name} is not a runnable language")
-        limits = limits or language.limits
-        stdin_bytes = stdin.encode() if isinstance(stdin, str) else stdin
+    async def run(self, job: RunJob, session: SessionContext) -> RunResult:
+        language, limits, cancel = job.language, job.limits, job.cancel
         workdir = tempfile.mkdtemp(prefix="duet-run-", dir=self.workspace_root)
         status_r, status_w = os.pipe()
         control_r, control_w = os.pipe()
         try:
-            files = {**language.support_files, language.source_file: code}
             spec = SupervisorSpec(
-                steps=language.steps(limits),
+                steps=job.steps,
                 rlimits={
                     "RLIMIT_CPU": [limits.cpu_time_s, limits.cpu_time_s + 1],
                     "RLIMIT_FSIZE": [
@@ -70,7 +63,7 @@ class UnsafeSubprocessSandbox:
                     "RLIMIT_CORE": [0, 0],
                     "RLIMIT_AS": [limits.memory_bytes * language.address_space_factor] * 2,
                 },
-                files={name: text.encode() for name, text in files.items()},
+                files=dict(job.files),
             )
             env = {
                 "PATH": SANDBOX_PATH,
@@ -109,8 +102,8 @@ class UnsafeSubprocessSandbox:
 
             outcome = await drive(
                 proc,
-                stdin=stdin_bytes,
-                on_output=on_output,
+                stdin=job.stdin,
+                on_output=job.on_output,
                 wall_time_s=limits.wall_time_s,
                 output_bytes=limits.output_bytes,
                 cancel=cancel,

@@ -17,8 +17,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from collab.rooms import RoomRegistry
 from collab.store import DocumentStore
-from runner.kubernetes.backend import KubernetesSandbox
-from runner.languages import detect_languages
+from runner.backends import open_backend
+from runner.sandbox import Sandbox
 from server import sessions
 from server.access_tokens import load_signing_key
 from server.cache import connect_cache
@@ -35,6 +35,7 @@ from server.rate_counter import RateCounter
 from server.rate_limits import rate_limit_middleware
 from server.realtime import websockets
 from server.realtime.gateway import Gateway
+from server.realtime.runs import RunEventAdapter
 from server.realtime.socketio import attach_socketio
 from server.routes import activity as activity_routes
 from server.routes import (
@@ -52,7 +53,7 @@ from server.routes import (
 from server.routes import runs as run_routes
 from server.routes import sessions as session_routes
 from server.routes import webhooks as webhook_routes
-from server.runs import RunManager, open_sandbox
+from server.runs.manager import RunManager
 from server.state import (
     GATEWAY,
     JWT_KEY,
@@ -129,13 +130,20 @@ async def _collaboration(app: web.Application) -> AsyncIterator[None]:
 
 async def _code_runs(app: web.Application) -> AsyncIterator[None]:
     # Refuses to start (SandboxUnavailable) when the configured sandbox cannot work here.
-    sandbox, warnings = await open_sandbox(app[SETTINGS], app[REDIS])
+    settings = app[SETTINGS]
+    sandbox, warnings = await open_backend(
+        settings.runner,
+        cache=app[REDIS],
+        protected_paths=[settings.data_dir],
+        standby=settings.runner_standby,
+        kube=settings.kube_settings() if settings.runner == "kubernetes" else None,
+    )
     manager = RunManager(app[POOL], app[REDIS], app[REGISTRY], sandbox, app[SETTINGS])
     manager.warnings.extend(warnings)
     app[RUNS] = manager
-    app[GATEWAY].runs = manager
+    app[GATEWAY].runs = RunEventAdapter(manager, app[POOL])
     # Probing toolchain versions takes a moment (the JVM); do it before the first run asks.
-    probe = asyncio.get_running_loop().create_task(detect_languages())
+    probe = asyncio.get_running_loop().create_task(sandbox.languages())
     try:
         yield
     finally:
@@ -184,7 +192,7 @@ async def _expiry_sweeps(app: web.Application) -> AsyncIterator[None]:
         except Exception:
             log.exception("presence sweep failed; the next one will retry")
 
-    async def pod_sweep(sandbox: KubernetesSandbox) -> None:
+    async def pod_sweep(sandbox: Sandbox) -> None:
         try:
             await sweep_pods(app[POOL], app[REDIS], sandbox, app[SETTINGS].k8s_sweep_interval)
         except Exception:
@@ -199,7 +207,7 @@ async def _expiry_sweeps(app: web.Application) -> AsyncIterator[None]:
         coalesce=True, max_instances=1,
     )  # fmt: skip
     sandbox = app[RUNS].sandbox
-    if isinstance(sandbox, KubernetesSandbox):
+    if sandbox.keeps_sessions:
         scheduler.add_job(
             pod_sweep, "interval", args=[sandbox], seconds=app[SETTINGS].k8s_sweep_interval,
             coalesce=True, max_instances=1,

@@ -12,7 +12,7 @@ import logging
 import asyncpg
 import redis.asyncio as redis
 
-from runner.kubernetes.backend import KubernetesSandbox
+from runner.sandbox import Sandbox
 from server.clock import now_ms
 
 log = logging.getLogger(__name__)
@@ -30,7 +30,7 @@ async def live_sessions(pool: asyncpg.Pool, session_ids: list[str]) -> set[str]:
 
 
 async def sweep_pods(
-    pool: asyncpg.Pool, cache: redis.Redis, sandbox: KubernetesSandbox, lock_s: int
+    pool: asyncpg.Pool, cache: redis.Redis, sandbox: Sandbox, lock_s: int
 ) -> tuple[list[str], list[str]] | None:
     """(idle pods deleted, orphans deleted); None when another server is sweeping."""
     if not await cache.set(SWEEP_LOCK, "1", nx=True, ex=max(1, lock_s)):
@@ -40,8 +40,7 @@ async def sweep_pods(
         async def alive(ids: list[str]) -> set[str]:
             return await live_sessions(pool, ids)
 
-        orphans = await sandbox.sweep_orphans(alive)
-        idle = await sandbox.sweep_idle()
+        idle, orphans = await sandbox.sweep_sessions(alive)
     finally:
         await cache.delete(SWEEP_LOCK)
     if idle or orphans:

@@ -361,7 +361,7 @@ async def end_session(
     pool: asyncpg.Pool, session_id: str, now: int, in_transaction: InTransaction | None = None
 ) -> tuple[dict[str, Any], bool]:
     """Mark the session ended; returns it and whether this call ended it (ending twice is
-    harmless). Runs start under a share lock on the session row (`server/runs.py`), so none
+    harmless). Runs start under a share lock on the session row (`server/runs/history.py`), so none
     starts after this commits."""
     async with pool.acquire() as connection, connection.transaction():
         ended = await connection.fetchval(

@@ -11,7 +11,7 @@ from server.config import Settings
 from server.passwords import Passwords
 from server.rate_counter import RateCounter
 from server.realtime.gateway import Gateway
-from server.runs import RunManager
+from server.runs.manager import RunManager
 
 SETTINGS = web.AppKey("settings", Settings)
 POOL = web.AppKey("pool", asyncpg.Pool)

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 from aiohttp import web
 
+from runner.backends import UNSAFE_WARNING, SandboxUnavailable
 from runner.languages import get_language
 from runner.limits import SandboxCheck
 from server.app import create_app
-from server.runs import UNSAFE_WARNING, SandboxUnavailable
 from server.state import RUNS
 from tests.conftest import bearer, create_room
 from tests.peers import eventually
@@ -24,7 +24,7 @@ async def test_without_bubblewrap_the_server_refuses_to_start(settings, monkeypa
     async def unusable(protected_paths=()):
         return SandboxCheck(usable=False, reason="user namespaces are disabled")
 
-    monkeypatch.setattr("server.runs.check_bubblewrap", unusable)
+    monkeypatch.setattr("runner.backends.check_bubblewrap", unusable)
     app = create_app(settings)
     with pytest.raises(SandboxUnavailable, match=r"namespaces are disabled.*unsafe-subprocess"):
         await web.AppRunner(app).setup()
@@ -35,7 +35,7 @@ async def test_unsafe_subprocess_runs_and_warns(aiohttp_client, settings, monkey
     async def unusable(protected_paths=()):
         return SandboxCheck(usable=False, reason="no bwrap")
 
-    monkeypatch.setattr("server.runs.check_bubblewrap", unusable)
+    monkeypatch.setattr("runner.backends.check_bubblewrap", unusable)
     unsafe = settings.model_copy(update={"runner": "unsafe-subprocess"})
     client = await aiohttp_client(create_app(unsafe))
     assert UNSAFE_WARNING in caplog.text

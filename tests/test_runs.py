@@ -426,7 +426,7 @@ async def test_a_language_missing_here_is_refused(app_client, monkeypatch):
     async def without_ruby(refresh: bool = False):
         return [info.model_copy(update={"available": info.name != "ruby"}) for info in real]
 
-    monkeypatch.setattr("server.runs.detect_languages", without_ruby)
+    monkeypatch.setattr("runner.languages.detect_languages", without_ruby)
     assert isinstance(real[0], LanguageInfo)
     room = await create_room(app_client, code="puts 1", language="ruby")
     response = await app_client.post(runs_path(room.id), headers=bearer(room.token))

@@ -1,7 +1,7 @@
 """The Kubernetes backend: one pod per session, runs exec'd into it.
 
     sandbox = await KubernetesSandbox.open(KubeSettings(...), cache)
-    result = await sandbox.run_in_session(session, language, code, stdin, on_output)
+    result = await sandbox.run(RunJob.of(language, code, on_output=show), session)
 
 Modules, one job each: `settings` (what is configurable), `api` (reaching the API server),
 `api_errors` (its failures as RunnerError, and retries), `podspec` (the pod we create),

@@ -15,7 +15,6 @@ import logging
 import re
 import signal
 import time
-from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 import aiohttp
@@ -23,6 +22,7 @@ import redis.asyncio as redis
 from kubernetes_asyncio.client.exceptions import ApiException
 
 from runner.errors import RunnerError
+from runner.job import RunJob
 from runner.kubernetes import podstatus
 from runner.kubernetes.api import KubeApi, connect, load_configuration
 from runner.kubernetes.api_errors import as_runner_error, call
@@ -36,8 +36,8 @@ from runner.kubernetes.sweeps import PodSweeper
 from runner.kubernetes.warm_pool import WarmPool
 from runner.languages import LANGUAGES, Language, LanguageInfo
 from runner.limits import RunLimits, RunResult, SandboxCheck
-from runner.session import SessionContext
-from runner.streaming import OutputCallback
+from runner.sandbox import LiveSessions, SessionContext
+from runner.streaming import OutputBudget
 
 log = logging.getLogger(__name__)
 
@@ -50,28 +50,6 @@ KILL_TIMEOUT_S = 5.0
 _VERSION = re.compile(r"\d+(?:\.\d+)*")
 
 
-class _Budget:
-    """The run's output limit across its steps, stdout and stderr together."""
-
-    def __init__(self, limit: int, on_output: OutputCallback) -> None:
-        self.remaining = limit
-        self.truncated = False
-        self.exhausted = asyncio.Event()
-        self.on_output = on_output
-
-    async def feed(self, channel: int, data: bytes) -> None:
-        if self.remaining <= 0:
-            self.truncated = True
-            self.exhausted.set()
-            return
-        if len(data) > self.remaining:
-            data = data[: self.remaining]
-            self.truncated = True
-            self.exhausted.set()
-        self.remaining -= len(data)
-        await self.on_output("stdout" if channel == STDOUT else "stderr", data)
-
-
 def _signal_of(code: int) -> str | None:
     # Inside a container a process killed by a signal reports 128 + its number.
     if code > 128:
@@ -81,6 +59,9 @@ def _signal_of(code: int) -> str | None:
 
 
 class KubernetesSandbox:
+    name = "kubernetes"
+    keeps_sessions = True
+
     def __init__(self, api: KubeApi, settings: KubeSettings, cache: redis.Redis) -> None:
         self.api = api
         self.settings = settings
@@ -90,6 +71,8 @@ class KubernetesSandbox:
         self.sweeper = PodSweeper(self.pods, settings, cache)
         # Learnt from the first exec: on v4 stdin cannot be closed, so it goes in a file.
         self.protocol: str | None = None
+        # A run may first wait for its session's pod to start.
+        self.start_allowance_s = float(settings.start_timeout_s)
 
     @classmethod
     async def open(cls, settings: KubeSettings, cache: redis.Redis) -> KubernetesSandbox:
@@ -126,11 +109,7 @@ class KubernetesSandbox:
             return SandboxCheck(True, None, (error.message,))
         return SandboxCheck(True)
 
-    def runs_language(self, name: str) -> bool:
-        language = LANGUAGES.get(name)
-        return bool(language and language.runnable and self.settings.image_for(name))
-
-    def languages(self) -> list[LanguageInfo]:
+    async def languages(self) -> list[LanguageInfo]:
         """What runs here: every language with an image; the version read from its tag."""
         found = []
         for name, language in LANGUAGES.items():
@@ -147,45 +126,20 @@ class KubernetesSandbox:
             )
         return found
 
-    async def run(
-        self,
-        language: Language,
-        code: str,
-        stdin: str | bytes | None,
-        on_output: OutputCallback,
-        cancel: asyncio.Event | None = None,
-        limits: RunLimits | None = None,
-    ) -> RunResult:
-        raise RunnerError("the Kubernetes runner runs code in a session's pod", "NoSession")
-
     # -- a run -----------------------------------------------------------------------------
 
-    async def run_in_session(
-        self,
-        session: SessionContext,
-        language: Language,
-        code: str,
-        stdin: str | bytes | None,
-        on_output: OutputCallback,
-        cancel: asyncio.Event | None = None,
-        limits: RunLimits | None = None,
-    ) -> RunResult:
-        if not language.runnable:
-            raise ValueError(f"{language.name} is not a runnable language")
-        limits = limits or language.limits
-        cancel = cancel or asyncio.Event()
-        stdin_bytes = (stdin.encode() if isinstance(stdin, str) else stdin) or b""
-        files: dict[str, str | bytes] = {
-            **language.support_files,
-            language.source_file: code,
-            STDIN_FILE.removeprefix(WORKSPACE + "/"): stdin_bytes,
-        }
+    async def run(self, job: RunJob, session: SessionContext) -> RunResult:
+        if not session.session_id:
+            raise RunnerError("the Kubernetes runner runs code in a session's pod", "NoSession")
+        language, limits, cancel = job.language, job.limits, job.cancel
+        # On v4 stdin cannot be closed, so it also travels as a file.
+        files = {**job.files, STDIN_FILE.removeprefix(WORKSPACE + "/"): job.stdin}
         pod = await self._upload(session, language, workspace_tar(files))
         # The run's clock starts now: a pod's cold start is not the program's time.
         started = time.monotonic()
-        budget = _Budget(limits.output_bytes, on_output)
+        budget = OutputBudget(limits.output_bytes, job.on_output)
         result = RunResult(exit_code=None, signal=None, duration_ms=0)
-        for stage, argv in language.steps(limits):
+        for stage, argv in job.steps:
             left = limits.wall_time_s - (time.monotonic() - started)
             if left <= 0:
                 result = RunResult(None, "SIGKILL", 0, timed_out=True, stage=stage)  # type: ignore[arg-type]
@@ -196,7 +150,7 @@ class KubernetesSandbox:
                 argv,
                 left,
                 limits,
-                stdin_bytes if stage == "run" else b"",
+                job.stdin if stage == "run" else b"",
                 budget,
                 cancel,
             )
@@ -256,7 +210,7 @@ class KubernetesSandbox:
         left_s: float,
         limits: RunLimits,
         stdin: bytes,
-        budget: _Budget,
+        budget: OutputBudget,
         cancel: asyncio.Event,
     ) -> RunResult:
         v4 = self.protocol == V4
@@ -275,7 +229,9 @@ class KubernetesSandbox:
                 pod,
                 command,
                 stdin=None if v4 else stdin,
-                on_output=budget.feed,
+                on_output=lambda channel, data: budget.take(
+                    "stdout" if channel == STDOUT else "stderr", data
+                ),
             )
         )
         stops = [asyncio.create_task(cancel.wait()), asyncio.create_task(budget.exhausted.wait())]
@@ -380,10 +336,10 @@ class KubernetesSandbox:
 
     # -- sweeps ----------------------------------------------------------------------------
 
+    async def sweep_sessions(self, live: LiveSessions) -> tuple[list[str], list[str]]:
+        orphans = await self.sweeper.sweep_orphans(live)
+        idle = await self.sweep_idle()
+        return idle, orphans
+
     async def sweep_idle(self, now: float | None = None) -> list[str]:
         return await self.sweeper.sweep_idle(now)
-
-    async def sweep_orphans(
-        self, live_sessions: Callable[[list[str]], Awaitable[Iterable[str]]]
-    ) -> list[str]:
-        return await self.sweeper.sweep_orphans(live_sessions)

@@ -12,7 +12,7 @@ from runner.kubernetes import podstatus
 from runner.kubernetes.api import KubeApi
 from runner.kubernetes.pods import PodManager
 from runner.kubernetes.podspec import LANGUAGE
-from runner.session import no_runtime
+from runner.sandbox import no_runtime
 
 
 def pod_state(pod: dict[str, Any]) -> str:

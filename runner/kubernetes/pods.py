@@ -39,7 +39,7 @@ from runner.kubernetes.podspec import (
 from runner.kubernetes.settings import KubeSettings
 from runner.kubernetes.warm_pool import WarmPool
 from runner.languages import Language
-from runner.session import SessionContext
+from runner.sandbox import SessionContext
 from schema.keys import session_key
 
 log = logging.getLogger(__name__)

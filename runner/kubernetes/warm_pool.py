@@ -23,7 +23,7 @@ from runner.kubernetes.api_errors import call
 from runner.kubernetes.podspec import EXPIRES, LANGUAGE, OURS, ROLE, SESSION, WARM, pod_manifest
 from runner.kubernetes.settings import KubeSettings
 from runner.languages import Language, get_language
-from runner.session import SessionContext
+from runner.sandbox import SessionContext
 
 log = logging.getLogger(__name__)
 

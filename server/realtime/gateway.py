@@ -45,7 +45,7 @@ WHERE t.token_hash = $1
 
 
 class RunEvents(Protocol):
-    """What the gateway needs from the run manager (`server.runs.RunManager`); it raises
+    """What the gateway needs for run events (`server.realtime.runs.RunEventAdapter`); it raises
     RoomError for a refused event."""
 
     async def handle_event(self, identity: Identity, room: Room, event: str, data: Any) -> None: ...

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from runner.kubernetes.backend import KubernetesSandbox
 from runner.languages import detect_languages
 from server.responses import envelope
 from server.state import RUNS
@@ -15,8 +14,11 @@ routes = web.RouteTableDef()
 
 @routes.get("/api/v1/languages")
 async def list_languages(request: web.Request) -> web.Response:
-    sandbox = request.app[RUNS].sandbox if RUNS in request.app else None
-    if isinstance(sandbox, KubernetesSandbox):
-        # Code runs in the languages' images, not with this machine's toolchains.
-        return envelope([info.model_dump() for info in sandbox.languages()])
-    return envelope([info.model_dump() for info in await detect_languages()])
+    # The backend's own answer: with Kubernetes, the languages' images, not this machine's
+    # toolchains.
+    found = (
+        await request.app[RUNS].sandbox.languages()
+        if RUNS in request.app
+        else await detect_languages()
+    )
+    return envelope([info.model_dump() for info in found])

@@ -8,11 +8,12 @@ from aiohttp import web
 
 from schema.errors import invalid
 from schema.models import RunRequest
-from server import activity, runs
+from server import activity
 from server.access import READ, WRITE, require_active, session_caller, session_caller_and_fetch
 from server.clock import now_ms
 from server.requests import read_json, session_id_param
 from server.responses import envelope
+from server.runs import history
 from server.state import POOL, REDIS, REGISTRY, RUNS
 
 routes = web.RouteTableDef()
@@ -65,7 +66,7 @@ async def list_runs(request: web.Request) -> web.Response:
     limit, before = _page_params(request)
     pool = request.app[POOL]
     await session_caller(request, session_id, now_ms(), scope=READ)
-    page, next_cursor = await runs.list_runs(pool, session_id, limit, before)
+    page, next_cursor = await history.list_runs(pool, session_id, limit, before)
     return envelope(page, nextCursor=next_cursor)
 
 
@@ -75,7 +76,7 @@ async def get_run(request: web.Request) -> web.Response:
     run_id = run_id_param(request)
     pool = request.app[POOL]
     await session_caller(request, session_id, now_ms(), scope=READ)
-    return envelope(await runs.fetch_run(pool, session_id, run_id, request.app[REDIS]))
+    return envelope(await history.fetch_run(pool, session_id, run_id, request.app[REDIS]))
 
 
 @routes.post(_RUNS + "/{runId}/cancel")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from server import runtime
 from server.access import (
     READ,
     WRITE,
@@ -17,6 +16,7 @@ from server.access import (
 from server.clock import now_ms
 from server.requests import session_id_param
 from server.responses import envelope
+from server.runs import runtime
 from server.state import REGISTRY, RUNS
 
 routes = web.RouteTableDef()

@@ -12,7 +12,7 @@ import redis.asyncio as redis
 
 from runner.kubernetes.backend import KubernetesSandbox
 from runner.languages import get_language
-from runner.session import SessionContext
+from runner.sandbox import SessionContext
 from server.pod_sweep import sweep_pods
 from server.state import POOL, REDIS, RUNS
 from tests.conftest import bearer, create_room, expect_error, join

@@ -10,11 +10,12 @@ import time
 import pytest
 import redis.asyncio as redis
 
+from runner.job import RunJob
 from runner.kubernetes.backend import KubernetesSandbox
 from runner.kubernetes.settings import KubeSettings
 from runner.languages import get_language
 from runner.limits import RunLimits
-from runner.session import SessionContext
+from runner.sandbox import SessionContext
 
 pytestmark = [
     pytest.mark.real_cluster,
@@ -52,16 +53,18 @@ async def test_a_run_in_a_real_pod(sandbox):
 
     code = "import sys\nprint(sys.stdin.read().upper())\nsys.exit(2)\n"
     try:
-        result = await sandbox.run_in_session(session, get_language("python"), code, "abc", collect)
+        job = RunJob.of(get_language("python"), code, stdin="abc", on_output=collect)
+        result = await sandbox.run(job, session)
         assert result.exit_code == 2 and not result.timed_out
         assert b"".join(d for s, d in chunks if s == "stdout") == b"ABC\n"
         assert "pod_ready" in events
         runtime = await sandbox.describe_session(session.session_id)
         assert runtime["state"] == "ready"
         slow = "import time\nwhile True: time.sleep(1)\n"
-        result = await sandbox.run_in_session(
-            session, get_language("python"), slow, None, collect, limits=RunLimits(wall_time_s=2)
+        job = RunJob.of(
+            get_language("python"), slow, on_output=collect, limits=RunLimits(wall_time_s=2)
         )
+        result = await sandbox.run(job, session)
         assert result.timed_out and result.signal == "SIGKILL"
     finally:
         await sandbox.release_session(session.session_id)

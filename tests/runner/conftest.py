@@ -9,9 +9,10 @@ from dataclasses import dataclass, field
 import pytest
 
 from runner.bubblewrap import BubblewrapSandbox
+from runner.job import RunJob
 from runner.languages import get_language
 from runner.limits import RunLimits, RunResult
-from runner.sandbox import Sandbox
+from runner.sandbox import NO_SESSION, Sandbox
 
 
 @dataclass
@@ -49,9 +50,11 @@ async def run_code(
         if on_chunk is not None:
             await on_chunk(name, data)
 
-    result = await sandbox.run(
-        get_language(language), code, stdin, on_output, cancel=cancel, limits=limits
-    )
+    job = RunJob.of(
+        get_language(language), code, stdin=stdin, on_output=on_output, cancel=cancel,
+        limits=limits,
+    )  # fmt: skip
+    result = await sandbox.run(job, NO_SESSION)
     return Captured(result, chunks)
 
 

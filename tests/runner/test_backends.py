@@ -8,13 +8,10 @@ from pathlib import Path
 import pytest
 
 from runner import seccomp
+from runner.backends import check_bubblewrap, create_local_sandbox
 from runner.bubblewrap import BubblewrapSandbox
 from runner.limits import RunLimits
-from runner.sandbox import (
-    UnsafeSubprocessSandbox,
-    check_bubblewrap,
-    create_local_sandbox,
-)
+from runner.unsafe_subprocess import UnsafeSubprocessSandbox
 from tests.runner.conftest import run_code
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from runner.bubblewrap import BubblewrapSandbox
+from runner.job import RunJob
 from runner.languages import LANGUAGES, detect_languages, get_language
 from tests.runner.conftest import run_code
 
@@ -129,7 +130,7 @@ async def test_html_is_not_runnable(sandbox: BubblewrapSandbox) -> None:
         pass
 
     with pytest.raises(ValueError, match="not a runnable"):
-        await sandbox.run(get_language("html"), "<p>hi</p>", None, ignore)
+        RunJob.of(get_language("html"), "<p>hi</p>", on_output=ignore)
 
 
 @pytest.mark.parametrize("language", RUNNABLE)

@@ -13,9 +13,9 @@ from typing import Any
 from collab.room import Room
 from runner.errors import RunnerError
 from runner.languages import get_language
-from runner.session import SessionContext, SessionSandbox, no_runtime
+from runner.sandbox import Sandbox, SessionContext
 from schema.errors import ApiError, ErrorCode
-from server.runs import RunManager, run_lock_key
+from server.runs.manager import RunManager, run_lock_key
 
 log = logging.getLogger(__name__)
 
@@ -23,11 +23,11 @@ log = logging.getLogger(__name__)
 _restarts: set[asyncio.Task[None]] = set()
 
 
-def _session_sandbox(manager: RunManager) -> SessionSandbox:
-    if not isinstance(manager.sandbox, SessionSandbox):
+def _session_sandbox(manager: RunManager) -> Sandbox:
+    if not manager.sandbox.keeps_sessions:
         raise ApiError(
             ErrorCode.CONFLICT,
-            f"The {manager.settings.runner} runner keeps no runtime between runs; "
+            f"The {manager.sandbox.name} runner keeps no runtime between runs; "
             "only DUET_RUNNER=kubernetes has a per-session pod to restart or stop",
         )
     return manager.sandbox
@@ -38,8 +38,6 @@ def _unavailable(error: RunnerError) -> ApiError:
 
 
 async def describe(manager: RunManager, session_id: str) -> dict[str, Any]:
-    if not isinstance(manager.sandbox, SessionSandbox):
-        return no_runtime(manager.settings.runner, "local")
     try:
         return await manager.sandbox.describe_session(session_id)
     except RunnerError as error:
@@ -59,7 +57,7 @@ async def restart(manager: RunManager, room: Room, language: str) -> dict[str, A
     reaches the room as pod_* events. Answers with the runtime as it is now."""
     sandbox = _session_sandbox(manager)
     await _refuse_during_run(manager, room.session_id)
-    if not sandbox.runs_language(language):
+    if not await manager.runnable_here(language):
         raise ApiError(ErrorCode.INVALID_REQUEST, f"{language} cannot run on this server")
 
     def announce(name: str, data: dict[str, Any]) -> None:

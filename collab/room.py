@@ -51,8 +51,22 @@ JSON_FLUSH_INTERVAL = 0.05
 UNDECIDED_GRACE = 0.1
 
 
+def event_payload(
+    name: str,
+    data: dict[str, Any],
+    roles: Collection[str] | None = None,
+    *,
+    json_only: bool = False,
+) -> dict[str, Any]:
+    """An event as it travels to the other nodes (`Room.apply_remote_event` reads it)."""
+    payload: dict[str, Any] = {"name": name, "data": data, "json_only": json_only}
+    if roles is not None:
+        payload["roles"] = sorted(roles)
+    return payload
+
+
 class RoomHooks(Protocol):
-    """What a room needs from the node it lives on (implemented by `RoomRegistry`)."""
+    """What a room needs from the node it lives on (implemented by `LocalRooms`)."""
 
     async def persist(self, room: Room, update: bytes) -> None: ...
 
@@ -368,8 +382,9 @@ class Room:
         event = {"position": {"lineNumber": line, "column": column},
                  "userId": identity.participant_id, "timestamp": timestamp}  # fmt: skip
         self._broadcast_event("cursor_position", event, exclude=connection.id, json_only=True)
-        self.hooks.publish(self, "event", {"name": "cursor_position", "data": event,
-                                           "json_only": True})  # fmt: skip
+        self.hooks.publish(
+            self, "event", event_payload("cursor_position", event, json_only=True)
+        )
         state = self.json_clients.get(connection.id)
         if state is None:
             return
@@ -524,10 +539,7 @@ class Room:
         """An event for every client of the session, on every node (joins, leaves, runs), or
         only for the clients whose participant has one of `roles` (interviewers' notes)."""
         self._broadcast_event(name, data, exclude=None, roles=roles)
-        payload: dict[str, Any] = {"name": name, "data": data, "json_only": False}
-        if roles is not None:
-            payload["roles"] = sorted(roles)
-        self.hooks.publish(self, "event", payload)
+        self.hooks.publish(self, "event", event_payload(name, data, roles))
 
     async def close(self, reason: str) -> None:
         for connection in list(self.connections.values()):

@@ -6,52 +6,37 @@
   nodes appended; entries this node wrote itself only advance the room's position.
 * Snapshots: a room this node edited is snapshotted at most `snapshot_delay` seconds after
   the edit, and at once when its last client leaves.
-* Ephemeral messages (awareness, cursor events, joins and leaves) go over Redis pub/sub on
-  `duet:room:{id}`; control messages (close a session, drop a participant) on `duet:control`.
+* Ephemeral messages (awareness, cursor events, joins and leaves) go to the other nodes
+  through the relay (`collab/relay.py`), which also hands what they publish to these rooms.
 * Idle rooms (no clients, unused for `idle_seconds`) are snapshotted and closed.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import contextlib
-import json
 import logging
-import secrets
 import time
 from collections.abc import Awaitable, Callable, Collection
 from typing import Any
 
-import redis.asyncio as redis
 import redis.exceptions
 
 from collab.awareness import RENEW_INTERVAL
 from collab.document import load_doc
+from collab.relay import MessageKind, Relay, raise_if_cancelled
 from collab.room import Room
 from collab.store import DocumentStore
 
 log = logging.getLogger(__name__)
 
-CONTROL_CHANNEL = "duet:control"
 FOLLOW_BLOCK_MS = 100
 # After a round that found entries, wait this long before the next: one XREAD names every
 # open room's stream, so reading after every single entry costs a full round per update.
 # Batching adds at most this much to cross-node latency (local clients are not affected).
 FOLLOW_BATCH_SECONDS = 0.02
 STOP_SECONDS = 5.0
-
-
-def room_channel(session_id: str) -> str:
-    return f"duet:room:{session_id}"
-
-
-def raise_if_cancelled() -> None:
-    """redis-py sometimes swallows a task's cancellation inside a blocking call (XREAD
-    BLOCK, pub/sub get_message); loops around such calls check for it themselves."""
-    task = asyncio.current_task()
-    if task is not None and task.cancelling():
-        raise asyncio.CancelledError
+# How often idle and expired rooms are looked for (sooner when rooms idle out sooner).
+IDLE_CHECK_SECONDS = 5.0
 
 
 def _now_ms() -> int:
@@ -62,11 +47,11 @@ LanguageWriter = Callable[[str, str], Awaitable[None]]
 Seeder = Callable[[str], Awaitable[None]]
 
 
-class RoomRegistry:
+class LocalRooms:
     def __init__(
         self,
         store: DocumentStore,
-        cache: redis.Redis,
+        relay: Relay,
         *,
         max_code_bytes: int,
         write_language: LanguageWriter,
@@ -79,8 +64,7 @@ class RoomRegistry:
         self.store = store
         self.languages = languages
         self.max_document_bytes = max_document_bytes
-        self.cache = cache
-        self.node_id = secrets.token_hex(6)
+        self.relay = relay
         self.max_code_bytes = max_code_bytes
         self.snapshot_delay = snapshot_delay
         self.idle_seconds = idle_seconds
@@ -91,16 +75,17 @@ class RoomRegistry:
         self._dirty: set[str] = set()
         self._snapshot_timers: dict[str, asyncio.TimerHandle] = {}
         self._background: set[asyncio.Task[Any]] = set()
-        self._publications: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
         self._rooms_changed = asyncio.Event()
-        self._pubsub = cache.pubsub(ignore_subscribe_messages=True)
         self._tasks: list[asyncio.Task[None]] = []
         self._stopped = False
-        self._subscribed = False
-        # Set by the server: how this node tells others it is alive.
-        self.heartbeat: Callable[[redis.Redis, str], Awaitable[None]] | None = None
-        self.heartbeat_interval = 5.0
-        self.control_handlers: dict[str, Callable[[dict[str, Any]], Awaitable[None]]] = {}
+        relay.deliver_to(self.rooms.get)
+
+    @property
+    def node_id(self) -> str:
+        return self.relay.node_id
+
+    def get(self, session_id: str) -> Room | None:
+        return self.rooms.get(session_id)
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -108,9 +93,7 @@ class RoomRegistry:
         loop = asyncio.get_running_loop()
         self._tasks = [
             loop.create_task(self._follow(), name="duet-follow"),
-            loop.create_task(self._listen(), name="duet-pubsub"),
             loop.create_task(self._close_idle_rooms(), name="duet-idle"),
-            loop.create_task(self._publish_in_order(), name="duet-publish"),
         ]
 
     async def stop(self) -> None:
@@ -126,10 +109,8 @@ class RoomRegistry:
         await asyncio.wait(self._tasks, timeout=STOP_SECONDS)
         for session_id in list(self.rooms):
             await self._snapshot(session_id)
-            await self._drop(session_id, "server shutting down")
+            await self.drop(session_id, "server shutting down")
         await asyncio.gather(*self._background, return_exceptions=True)
-        with contextlib.suppress(redis.exceptions.RedisError, OSError):
-            await self._pubsub.aclose()
 
     # -- opening rooms --------------------------------------------------------------------
 
@@ -163,8 +144,7 @@ class RoomRegistry:
             max_document_bytes=self.max_document_bytes,
             expires_at_ms=expires_at_ms,
         )
-        if self._subscribed:
-            await self._pubsub.subscribe(room_channel(session_id))
+        await self.relay.follow(session_id)
         self.rooms[session_id] = room
         self._rooms_changed.set()
         return room
@@ -174,22 +154,10 @@ class RoomRegistry:
     async def persist(self, room: Room, update: bytes) -> None:
         await self.store.append(room.session_id, update, self.node_id, room.expires_at_ms)
 
-    def publish(self, room: Room, kind: str, payload: dict[str, Any]) -> None:
+    def publish(self, room: Room, kind: MessageKind, payload: dict[str, Any]) -> None:
         if self._stopped:
             return
-        message = {"node": self.node_id, "kind": kind, **_encode(payload)}
-        # One queue and one publisher task: other nodes see a room's events in the order
-        # they happened here (run output, a join before the edits that follow it).
-        self._publications.put_nowait((room_channel(room.session_id), json.dumps(message)))
-
-    async def _publish_in_order(self) -> None:
-        while not self._stopped:
-            raise_if_cancelled()
-            channel, message = await self._publications.get()
-            try:
-                await self.cache.publish(channel, message)
-            except (redis.exceptions.RedisError, OSError):
-                log.warning("publishing to %s failed; the event is lost", channel, exc_info=True)
+        self.relay.publish(room.session_id, kind, payload)
 
     def edited(self, room: Room) -> None:
         if self._stopped:
@@ -231,14 +199,8 @@ class RoomRegistry:
             self._dirty.add(session_id)
             log.exception("snapshot of %s failed", session_id)
 
-    async def close_session(self, session_id: str, reason: str, *, everywhere: bool) -> None:
-        """Disconnect a deleted or expired session's clients (on every node if asked)."""
-        await self._drop(session_id, reason)
-        if everywhere:
-            message = {"type": "close_session", "session_id": session_id, "reason": reason}
-            await self.cache.publish(CONTROL_CHANNEL, json.dumps(message))
-
-    async def _drop(self, session_id: str, reason: str) -> None:
+    async def drop(self, session_id: str, reason: str) -> None:
+        """Close the room here, telling its clients `reason` (they may reconnect)."""
         room = self.rooms.pop(session_id, None)
         self._dirty.discard(session_id)
         timer = self._snapshot_timers.pop(session_id, None)
@@ -248,17 +210,14 @@ class RoomRegistry:
             return
         self._rooms_changed.set()
         await room.close(reason)
-        if self._subscribed:
-            with contextlib.suppress(redis.exceptions.RedisError, OSError):
-                await self._pubsub.unsubscribe(room_channel(session_id))
+        await self.relay.unfollow(session_id)
 
     async def _close_idle_rooms(self) -> None:
         loop = asyncio.get_running_loop()
         last_renewal = loop.time()
         while not self._stopped:
             raise_if_cancelled()
-            await self._beat()
-            await asyncio.sleep(min(self.heartbeat_interval, max(self.idle_seconds / 2, 0.05)))
+            await asyncio.sleep(min(IDLE_CHECK_SECONDS, max(self.idle_seconds / 2, 0.05)))
             cutoff = loop.time() - self.idle_seconds
             now = _now_ms()
             renew = loop.time() - last_renewal >= RENEW_INTERVAL
@@ -268,20 +227,11 @@ class RoomRegistry:
                 if renew:
                     room.renew_json_cursors()
                 if room.expires_at_ms <= now:
-                    await self._drop(session_id, "session expired")
+                    await self.drop(session_id, "session expired")
                 elif not room.connections and room.last_used < cutoff:
                     await self._snapshot(session_id)
                     if not room.connections and session_id not in self._dirty:
-                        await self._drop(session_id, "idle")
-
-    async def _beat(self) -> None:
-        """Tell other nodes this one is alive (see `server.realtime.presence`)."""
-        if self.heartbeat is None:
-            return
-        try:
-            await self.heartbeat(self.cache, self.node_id)
-        except (redis.exceptions.RedisError, OSError):
-            log.warning("heartbeat failed", exc_info=True)
+                        await self.drop(session_id, "idle")
 
     # -- following other nodes ---------------------------------------------------------------
 
@@ -312,54 +262,6 @@ class RoomRegistry:
             if entries:
                 await asyncio.sleep(FOLLOW_BATCH_SECONDS)
 
-    async def _listen(self) -> None:
-        while not self._stopped:
-            raise_if_cancelled()
-            try:
-                if not self._subscribed:
-                    # (Re)subscribe everything: at start, and after Redis comes back.
-                    channels = [CONTROL_CHANNEL, *map(room_channel, self.rooms)]
-                    await self._pubsub.subscribe(*channels)
-                    self._subscribed = True
-                message = await self._pubsub.get_message(timeout=0.5)
-            except (redis.exceptions.RedisError, OSError):
-                log.warning("pub/sub failed; retrying", exc_info=True)
-                self._subscribed = False
-                await asyncio.sleep(0.5)
-                continue
-            if message is None:
-                continue
-            try:
-                await self._dispatch(message)
-            except Exception:
-                log.exception("could not handle a pub/sub message")
-
-    async def _dispatch(self, message: dict[str, Any]) -> None:
-        channel = message["channel"].decode()
-        data = json.loads(message["data"])
-        if channel == CONTROL_CHANNEL:
-            if data.get("type") == "close_session":
-                await self._drop(data["session_id"], data.get("reason", "closed"))
-            handler = self.control_handlers.get(data.get("type", ""))
-            if handler is not None:
-                await handler(data)
-            return
-        if data.get("node") == self.node_id:
-            return
-        room = self.rooms.get(channel.removeprefix("duet:room:"))
-        if room is None:
-            return
-        payload = _decode(data)
-        if data["kind"] == "awareness":
-            room.apply_remote_awareness(payload["update"])
-        elif data["kind"] == "event":
-            room.apply_remote_event(
-                payload["name"], payload["data"], payload["json_only"], payload.get("roles")
-            )
-
-    async def publish_control(self, message: dict[str, Any]) -> None:
-        await self.cache.publish(CONTROL_CHANNEL, json.dumps(message))
-
     def _spawn(self, work: Awaitable[Any]) -> None:
         task = asyncio.ensure_future(work)
         self._background.add(task)
@@ -369,19 +271,3 @@ class RoomRegistry:
         self._background.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.error("background task failed", exc_info=task.exception())
-
-
-def _encode(payload: dict[str, Any]) -> dict[str, Any]:
-    return {
-        key: {"$b64": base64.b64encode(value).decode()} if isinstance(value, bytes) else value
-        for key, value in payload.items()
-    }
-
-
-def _decode(data: dict[str, Any]) -> dict[str, Any]:
-    return {
-        key: base64.b64decode(value["$b64"])
-        if isinstance(value, dict) and "$b64" in value
-        else value
-        for key, value in data.items()
-    }

@@ -12,10 +12,12 @@ import logging
 import time
 from collections.abc import AsyncIterator
 
+import redis.asyncio as redis
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from collab.rooms import RoomRegistry
+from collab.relay import Relay
+from collab.rooms import LocalRooms
 from collab.store import DocumentStore
 from runner.backends import open_backend
 from runner.sandbox import Sandbox
@@ -35,8 +37,10 @@ from server.rate_counter import RateCounter
 from server.rate_limits import rate_limit_middleware
 from server.realtime import websockets
 from server.realtime.gateway import Gateway
+from server.realtime.heartbeat import Heartbeat
 from server.realtime.runs import RunEventAdapter
 from server.realtime.socketio import attach_socketio
+from server.redis_keys import delete_session_keys
 from server.routes import activity as activity_routes
 from server.routes import (
     auth,
@@ -54,14 +58,18 @@ from server.routes import runs as run_routes
 from server.routes import sessions as session_routes
 from server.routes import webhooks as webhook_routes
 from server.runs.manager import RunManager
+from server.session_lifecycle import SessionClosed, SessionLifecycle
 from server.state import (
     GATEWAY,
+    HEARTBEAT,
     JWT_KEY,
+    LIFECYCLE,
     PASSWORDS,
     POOL,
     RATE_COUNTER,
     REDIS,
-    REGISTRY,
+    RELAY,
+    ROOMS,
     RUNS,
     SETTINGS,
     STARTED_AT,
@@ -93,44 +101,19 @@ async def _backing_services(app: web.Application) -> AsyncIterator[None]:
         await cache.aclose()
 
 
-async def _collaboration(app: web.Application) -> AsyncIterator[None]:
-    settings, pool = app[SETTINGS], app[POOL]
-
-    async def write_language(session_id: str, language: str) -> None:
-        await sessions.set_language(pool, session_id, language, now_ms())
-        if RUNS in app:
-            # The next run will likely be in the new language: have its sandbox built.
-            app[RUNS].prepare(language)
-
-    async def seed_missing(session_id: str) -> None:
-        await sessions.seed_missing_document(pool, session_id, now_ms())
-
-    registry = RoomRegistry(
-        DocumentStore(pool, app[REDIS]),
-        app[REDIS],
-        max_code_bytes=settings.max_code_bytes,
-        max_document_bytes=settings.max_document_bytes,
-        languages=SESSION_LANGUAGES,
-        write_language=write_language,
-        seed_missing=seed_missing,
-        snapshot_delay=settings.snapshot_delay,
-        idle_seconds=settings.room_idle_seconds,
-    )
-    await registry.start()
-    app[REGISTRY] = registry
-    app[GATEWAY] = Gateway(
-        pool, app[REDIS], registry, heartbeat_ms=int(settings.node_heartbeat_ttl * 1000)
-    )
-    app[GATEWAY].max_sockets_per_user = settings.max_sockets_per_user
+async def _messaging(app: web.Application) -> AsyncIterator[None]:
+    # Made first, started last: everything that handles control messages registers first.
+    relay = Relay(app[REDIS])
+    app[RELAY] = relay
     try:
         yield
     finally:
-        await registry.stop()
+        await relay.stop()
 
 
 async def _code_runs(app: web.Application) -> AsyncIterator[None]:
-    # Refuses to start (SandboxUnavailable) when the configured sandbox cannot work here.
     settings = app[SETTINGS]
+    # Refuses to start (SandboxUnavailable) when the configured sandbox cannot work here.
     sandbox, warnings = await open_backend(
         settings.runner,
         cache=app[REDIS],
@@ -138,10 +121,9 @@ async def _code_runs(app: web.Application) -> AsyncIterator[None]:
         standby=settings.runner_standby,
         kube=settings.kube_settings() if settings.runner == "kubernetes" else None,
     )
-    manager = RunManager(app[POOL], app[REDIS], app[REGISTRY], sandbox, app[SETTINGS])
+    manager = RunManager(app[POOL], app[REDIS], app[RELAY], sandbox, settings)
     manager.warnings.extend(warnings)
     app[RUNS] = manager
-    app[GATEWAY].runs = RunEventAdapter(manager, app[POOL])
     # Probing toolchain versions takes a moment (the JVM); do it before the first run asks.
     probe = asyncio.get_running_loop().create_task(sandbox.languages())
     try:
@@ -151,6 +133,79 @@ async def _code_runs(app: web.Application) -> AsyncIterator[None]:
         await asyncio.gather(probe, return_exceptions=True)
         await manager.shutdown()
         await sandbox.close()
+
+
+async def _collaboration(app: web.Application) -> AsyncIterator[None]:
+    settings, pool, cache, relay, runs = (
+        app[SETTINGS], app[POOL], app[REDIS], app[RELAY], app[RUNS]
+    )  # fmt: skip
+
+    async def write_language(session_id: str, language: str) -> None:
+        await sessions.set_language(pool, session_id, language, now_ms())
+        # The next run will likely be in the new language: have its sandbox built.
+        runs.prepare(language)
+
+    async def seed_missing(session_id: str) -> None:
+        await sessions.seed_missing_document(pool, session_id, now_ms())
+
+    rooms = LocalRooms(
+        DocumentStore(pool, cache),
+        relay,
+        max_code_bytes=settings.max_code_bytes,
+        max_document_bytes=settings.max_document_bytes,
+        languages=SESSION_LANGUAGES,
+        write_language=write_language,
+        seed_missing=seed_missing,
+        snapshot_delay=settings.snapshot_delay,
+        idle_seconds=settings.room_idle_seconds,
+    )
+    gateway = Gateway(
+        pool, cache, rooms, relay, runs=RunEventAdapter(runs, pool),
+        max_sockets_per_user=settings.max_sockets_per_user,
+    )  # fmt: skip
+    heartbeat = Heartbeat(
+        cache, relay.node_id, int(settings.node_heartbeat_ttl * 1000), gateway.recount
+    )
+    lifecycle = SessionLifecycle(
+        pool, relay, rooms, sweep=lambda now: sweep_expired_sessions(pool, cache, now)
+    )
+    _hook_into_closing(lifecycle, rooms, runs, cache)
+    app[ROOMS], app[GATEWAY], app[HEARTBEAT], app[LIFECYCLE] = rooms, gateway, heartbeat, lifecycle
+    await relay.start()
+    await rooms.start()
+    await heartbeat.start()
+    try:
+        yield
+    finally:
+        await heartbeat.stop()
+        await rooms.stop()
+
+
+def _hook_into_closing(
+    lifecycle: SessionLifecycle, rooms: LocalRooms, runs: RunManager, cache: redis.Redis
+) -> None:
+    """What happens when a session ends, is deleted or expires, in this order."""
+
+    async def disconnect(event: SessionClosed) -> None:
+        # Reconnecting is refused (SESSION_ENDED, or the session is gone).
+        await rooms.drop(event.session_id, event.message)
+
+    async def stop_runs(event: SessionClosed) -> None:
+        await runs.session_closed(event.session_id)
+
+    async def release_runtime(event: SessionClosed) -> None:
+        # Nothing runs there any more: a session's pod (Kubernetes runner) can go now.
+        await runs.release_session(event.session_id)
+
+    async def forget_keys(event: SessionClosed) -> None:
+        # An expired session's keys go inside the expiry sweep; an ended one stays readable.
+        if event.reason == "deleted":
+            await delete_session_keys(cache, [event.session_id])
+
+    lifecycle.on_closed(disconnect, every_node=True)
+    lifecycle.on_closed(stop_runs, every_node=True)
+    lifecycle.on_closed(release_runtime)
+    lifecycle.on_closed(forget_keys)
 
 
 async def _cancel_runs(app: web.Application) -> None:
@@ -163,8 +218,8 @@ async def _cancel_runs(app: web.Application) -> None:
 async def _close_rooms(app: web.Application) -> None:
     # On shutdown, before aiohttp waits for open handlers: snapshot and disconnect every
     # realtime client, or their long-lived sockets would hold the shutdown up.
-    if REGISTRY in app:
-        await app[REGISTRY].stop()
+    if ROOMS in app:
+        await app[ROOMS].stop()
 
 
 async def _webhook_deliveries(app: web.Application) -> AsyncIterator[None]:
@@ -179,10 +234,7 @@ async def _webhook_deliveries(app: web.Application) -> AsyncIterator[None]:
 async def _expiry_sweeps(app: web.Application) -> AsyncIterator[None]:
     async def sweep() -> None:
         try:
-            swept = await sweep_expired_sessions(app[POOL], app[REDIS], now_ms())
-            for session_id in swept or []:
-                await app[REGISTRY].close_session(session_id, "session expired", everywhere=True)
-                await app[RUNS].release_session(session_id)
+            await app[LIFECYCLE].expire(now_ms())
         except Exception:
             log.exception("expiry sweep failed; the next one will retry")
 
@@ -230,7 +282,14 @@ def create_app(settings: Settings) -> web.Application:
     app[PASSWORDS] = Passwords(settings)
     app[STARTED_AT] = time.monotonic()
     app.cleanup_ctx.extend(
-        [_backing_services, _collaboration, _code_runs, _webhook_deliveries, _expiry_sweeps]
+        [
+            _backing_services,
+            _messaging,
+            _code_runs,
+            _collaboration,
+            _webhook_deliveries,
+            _expiry_sweeps,
+        ]
     )
     app.on_shutdown.extend([_cancel_runs, _close_rooms])
     for module in (

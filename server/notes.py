@@ -14,7 +14,6 @@ from uuid import UUID
 
 import asyncpg
 
-from collab.room import Room
 from schema.errors import ApiError, ErrorCode
 from server.authors import author_name
 
@@ -90,7 +89,3 @@ async def delete_note(pool: asyncpg.Pool, session_id: str, note_id: UUID, author
         await connection.execute(
             "DELETE FROM notes WHERE session_id = $1 AND id = $2", session_id, note_id
         )
-
-
-def announce_to_interviewers(room: Room, name: str, data: dict[str, Any]) -> None:
-    room.announce(name, data, roles=INTERVIEWERS)

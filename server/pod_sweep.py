@@ -13,11 +13,10 @@ import asyncpg
 import redis.asyncio as redis
 
 from runner.sandbox import Sandbox
+from schema.keys import POD_SWEEP_LOCK
 from server.clock import now_ms
 
 log = logging.getLogger(__name__)
-
-SWEEP_LOCK = "duet:k8s:pod-sweep"
 
 
 async def live_sessions(pool: asyncpg.Pool, session_ids: list[str]) -> set[str]:
@@ -33,7 +32,7 @@ async def sweep_pods(
     pool: asyncpg.Pool, cache: redis.Redis, sandbox: Sandbox, lock_s: int
 ) -> tuple[list[str], list[str]] | None:
     """(idle pods deleted, orphans deleted); None when another server is sweeping."""
-    if not await cache.set(SWEEP_LOCK, "1", nx=True, ex=max(1, lock_s)):
+    if not await cache.set(POD_SWEEP_LOCK, "1", nx=True, ex=max(1, lock_s)):
         return None
     try:
 
@@ -42,7 +41,7 @@ async def sweep_pods(
 
         idle, orphans = await sandbox.sweep_sessions(alive)
     finally:
-        await cache.delete(SWEEP_LOCK)
+        await cache.delete(POD_SWEEP_LOCK)
     if idle or orphans:
         log.info("pod sweep: %d idle and %d orphaned pods deleted", len(idle), len(orphans))
     return idle, orphans

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from schema import keys
 from schema.errors import ApiError, ErrorCode
 from server.requests import request_token
 from server.state import RATE_COUNTER, SETTINGS
@@ -64,7 +65,7 @@ def _key_part(value: str) -> str:
 async def enforce(request: web.Request, bucket: str, key: str, limit: int) -> Verdict:
     """Count this request in `bucket` for `key`; 429 when it is over the limit."""
     window_ms = request.app[SETTINGS].rate_limit_window * 1000
-    redis_key = f"duet:ratelimit:{bucket}:{_key_part(key)}"
+    redis_key = keys.rate_limit_bucket(bucket, _key_part(key))
     count, ttl = await request.app[RATE_COUNTER].hit(redis_key, window_ms)
     verdict = Verdict(limit, int(count), int(ttl))
     request.setdefault(_VERDICTS, []).append(verdict)

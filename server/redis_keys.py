@@ -10,14 +10,14 @@ from collections.abc import Iterable
 
 import redis.asyncio as redis
 
-from schema.keys import session_key
+from schema import keys
 
 
 async def delete_session_keys(client: redis.Redis, session_ids: Iterable[str]) -> int:
     deleted = 0
     for session_id in session_ids:
         batch: list[bytes] = []
-        async for key in client.scan_iter(match=session_key(session_id, "*"), count=500):
+        async for key in client.scan_iter(match=keys.session_keys_pattern(session_id), count=500):
             batch.append(key)
             if len(batch) >= 500:
                 deleted += await client.unlink(*batch)

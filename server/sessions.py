@@ -16,6 +16,7 @@ from uuid import UUID
 import asyncpg
 
 from collab.document import seed_update
+from collab.room import Room
 from collab.store import insert_seed
 from schema.colors import distinct_color
 from schema.errors import ApiError, ErrorCode
@@ -434,3 +435,8 @@ async def list_sessions(
         page.append(session)
     next_cursor = _page_cursor(page[-1]) if len(rows) > limit else None
     return page, next_cursor
+
+
+def with_document(session: dict[str, Any], room: Room) -> dict[str, Any]:
+    """The shared document is the source of truth for code and language."""
+    return {**session, "code": room.code, "language": room.language or session["language"]}

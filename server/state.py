@@ -6,18 +6,24 @@ import asyncpg
 import redis.asyncio as redis
 from aiohttp import web
 
-from collab.rooms import RoomRegistry
+from collab.relay import Relay
+from collab.rooms import LocalRooms
 from server.config import Settings
 from server.passwords import Passwords
 from server.rate_counter import RateCounter
 from server.realtime.gateway import Gateway
+from server.realtime.heartbeat import Heartbeat
 from server.runs.manager import RunManager
+from server.session_lifecycle import SessionLifecycle
 
 SETTINGS = web.AppKey("settings", Settings)
 POOL = web.AppKey("pool", asyncpg.Pool)
 REDIS = web.AppKey("redis", redis.Redis)
 STARTED_AT = web.AppKey("started_at", float)
-REGISTRY = web.AppKey("registry", RoomRegistry)
+RELAY = web.AppKey("relay", Relay)
+ROOMS = web.AppKey("rooms", LocalRooms)
+HEARTBEAT = web.AppKey("heartbeat", Heartbeat)
+LIFECYCLE = web.AppKey("lifecycle", SessionLifecycle)
 GATEWAY = web.AppKey("gateway", Gateway)
 RUNS = web.AppKey("runs", RunManager)
 JWT_KEY = web.AppKey("jwt_key", bytes)

@@ -13,7 +13,7 @@ from server.app import create_app
 from server.database import PRESENCE_LOCK
 from server.presence_sweep import reconcile_presence
 from server.realtime.presence import heartbeat
-from server.state import GATEWAY, POOL, REDIS, REGISTRY
+from server.state import GATEWAY, HEARTBEAT, POOL, REDIS, RELAY
 from tests.conftest import Backing, create_room, join, user
 from tests.peers import JsonPeer, eventually
 from tests.processes import ServerProcess
@@ -64,7 +64,7 @@ async def test_participants_only_on_a_crashed_node_go_offline_everywhere(
         await connect(b, pair_token)
         await eventually(lambda: _joined(watcher, candidate) and _joined(watcher, pair))
         key = f"duet:session:{room.id}:presence"
-        node_a_id = node_a.app[REGISTRY].node_id
+        node_a_id = node_a.app[RELAY].node_id
         on_b = {f for f in await cache.hkeys(key) if not f.decode().endswith(node_a_id)}
         assert len(on_b) == 2 and await _online(db, room.id, candidate)
 
@@ -180,18 +180,18 @@ async def test_a_live_node_whose_heartbeat_lapsed_counts_its_sockets_again(
         await watcher.connect(url, room.token)
         await peer.connect(url, token)
         await eventually(lambda: _joined(watcher, candidate))
-        registry, key = node.app[REGISTRY], f"duet:session:{room.id}:presence"
+        relay, key = node.app[RELAY], f"duet:session:{room.id}:presence"
         counts = await cache.hgetall(key)
         # Redis out of reach for longer than the heartbeat's life: another node's presence
         # sweep takes this node for dead.
-        await cache.delete(f"duet:node:{registry.node_id}")
+        await cache.delete(f"duet:node:{relay.node_id}")
         went = await reconcile_presence(
             node.app[POOL], node.app[REDIS], node.app[GATEWAY].announce_lapsed
         )
         assert set(went[room.id]) == {candidate["id"], room.creator["id"]}
         assert await _online(db, room.id, candidate) is False and not await cache.hlen(key)
 
-        await registry.heartbeat(cache, registry.node_id)  # the node's next beat
+        await node.app[HEARTBEAT].beat()  # the node's next beat
         assert await cache.hgetall(key) == counts
         assert await _online(db, room.id, candidate) is True
         assert await _online(db, room.id, room.creator) is True

@@ -82,8 +82,9 @@ async def test_output_printed_during_a_blip_shows_while_the_run_still_goes(site:
     await page.wait_for_timeout(2000)
     await page.evaluate("window.duet.socket.connect()")
     await expect(page.locator(".status")).to_have_text("Live")
-    # The lines printed while away are there before the run ends, and the live ones follow
-    # them in order, each once.
+    # The lines printed while away are there before the run ends (only the fetch of the
+    # output so far brings line 1), and the live ones follow them in order, each once.
+    await expect(page.locator(".output")).to_contain_text("line 1\n")
     await expect(page.locator(".output")).to_contain_text("line 6")
     assert await page.locator(".result").text_content() == "Running…"
     shown = await page.evaluate("document.querySelector('.output').textContent")

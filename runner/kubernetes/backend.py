@@ -29,7 +29,7 @@ from runner.kubernetes.api_errors import as_runner_error, call
 from runner.kubernetes.channels import STDOUT, V4, exec_in_pod
 from runner.kubernetes.commands import KILL, STDIN_FILE, UPLOAD, step_command, workspace_tar
 from runner.kubernetes.describe import describe_session_pod
-from runner.kubernetes.pods import PodManager, pod_used_key
+from runner.kubernetes.pods import PodManager
 from runner.kubernetes.podspec import WORKSPACE
 from runner.kubernetes.settings import KubeSettings
 from runner.kubernetes.sweeps import PodSweeper
@@ -38,6 +38,7 @@ from runner.languages import LANGUAGES, Language, LanguageInfo
 from runner.limits import RunLimits, RunResult, SandboxCheck
 from runner.sandbox import LiveSessions, SessionContext
 from runner.streaming import OutputBudget
+from schema import keys
 
 log = logging.getLogger(__name__)
 
@@ -332,7 +333,7 @@ class KubernetesSandbox:
 
     async def release_session(self, session_id: str) -> None:
         await self.pods.delete_session_pods(session_id)
-        await self.cache.delete(pod_used_key(session_id))
+        await self.cache.delete(keys.pod_used(session_id))
 
     # -- sweeps ----------------------------------------------------------------------------
 

@@ -40,7 +40,7 @@ from runner.kubernetes.settings import KubeSettings
 from runner.kubernetes.warm_pool import WarmPool
 from runner.languages import Language
 from runner.sandbox import SessionContext
-from schema.keys import session_key
+from schema import keys
 
 log = logging.getLogger(__name__)
 
@@ -52,10 +52,6 @@ _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 """
-
-
-def pod_used_key(session_id: str) -> str:
-    return session_key(session_id, "pod-used")
 
 
 def session_selector(session_id: str) -> str:
@@ -147,11 +143,11 @@ class PodManager:
 
     async def touch(self, session_id: str) -> None:
         """Mark the session's pod used now (the idle sweep reads this)."""
-        await self.cache.set(pod_used_key(session_id), str(time.time()), ex=86_400 * 7)
+        await self.cache.set(keys.pod_used(session_id), str(time.time()), ex=86_400 * 7)
 
     @asynccontextmanager
     async def _session_lock(self, session_id: str) -> AsyncIterator[None]:
-        key, token = session_key(session_id, "pod-lock"), secrets.token_hex(8)
+        key, token = keys.pod_lock(session_id), secrets.token_hex(8)
         deadline = time.monotonic() + LOCK_WAIT_S
         while not await self.cache.set(key, token, nx=True, px=LOCK_TTL_MS):
             if time.monotonic() > deadline:

@@ -10,10 +10,10 @@ from collections.abc import Awaitable, Callable, Iterable
 import redis.asyncio as redis
 
 from runner.kubernetes import podstatus
-from runner.kubernetes.pods import PodManager, pod_used_key
+from runner.kubernetes.pods import PodManager
 from runner.kubernetes.podspec import EXPIRES, LANGUAGE, OURS, ROLE, SESSION
 from runner.kubernetes.settings import KubeSettings
-from schema.keys import session_key
+from schema import keys
 
 
 class PodSweeper:
@@ -38,9 +38,9 @@ class PodSweeper:
         deleted = []
         for pod in await self.pods.list_pods(f"{OURS},{ROLE}=session"):
             session_id = (pod["metadata"].get("labels") or {}).get(SESSION, "")
-            if await self.cache.exists(session_key(session_id, "run")):
+            if await self.cache.exists(keys.run_lock(session_id)):
                 continue  # a run is using it
-            used = await self.cache.get(pod_used_key(session_id))
+            used = await self.cache.get(keys.pod_used(session_id))
             last = float(used) if used else podstatus.created_at(pod)
             if now - last >= self.settings.idle_timeout_s:
                 name = pod["metadata"]["name"]

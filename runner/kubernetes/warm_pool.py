@@ -24,6 +24,7 @@ from runner.kubernetes.podspec import EXPIRES, LANGUAGE, OURS, ROLE, SESSION, WA
 from runner.kubernetes.settings import KubeSettings
 from runner.languages import Language, get_language
 from runner.sandbox import SessionContext
+from schema import keys
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +111,7 @@ class WarmPool:
     async def refill(self, language: str) -> int:
         """Create the pods missing from `language`'s pool; how many were created."""
         target = self.settings.warm_pool.get(language, 0)
-        lock = f"duet:k8s:warm-refill:{language}"
+        lock = keys.warm_refill_lock(language)
         if target <= 0 or not await self.cache.set(lock, "1", nx=True, ex=REFILL_LOCK_S):
             return 0
         try:

@@ -15,15 +15,13 @@ import redis.asyncio as redis
 import redis.exceptions
 
 from collab.connection import Connection, Identity
+from collab.relay import Relay
 from collab.room import Room, RoomError
-from collab.rooms import RoomRegistry
+from collab.rooms import LocalRooms
 from schema.errors import ApiError
-from server import sessions
 from server.clock import now_ms
 from server.languages import check_language
 from server.realtime.presence import (
-    NODE_HEARTBEAT_MS,
-    heartbeat,
     open_sockets,
     recount,
     socket_closed,
@@ -85,49 +83,30 @@ class Gateway:
         self,
         pool: asyncpg.Pool,
         cache: redis.Redis,
-        registry: RoomRegistry,
+        rooms: LocalRooms,
+        relay: Relay,
         *,
-        heartbeat_ms: int = NODE_HEARTBEAT_MS,
+        runs: RunEvents,
+        max_sockets_per_user: int = 10,
     ) -> None:
         self.pool = pool
         self.cache = cache
-        self.registry = registry
+        self.rooms = rooms
+        self.relay = relay
         self._locks: dict[str, asyncio.Lock] = {}
         self._budgets: dict[str, MessageBudget] = {}
-        # `run` and `run_cancel` go to the run manager (set once it exists; see app.py).
-        self.runs: RunEvents | None = None
+        # `run` and `run_cancel` go to the run manager.
+        self.runs = runs
         # Seed 002: 10 realtime connections per user (checked at connect; concurrent
         # connects may overshoot by the few that race).
-        self.max_sockets_per_user = 10
-        registry.control_handlers["participant_removed"] = self._participant_removed
-        registry.control_handlers["presence_lapsed"] = self._presence_lapsed
+        self.max_sockets_per_user = max_sockets_per_user
+        relay.on("participant_removed", self._participant_removed)
+        relay.on("presence_lapsed", self._presence_lapsed)
 
         # The sockets this node has counted in Redis, and the gate that keeps counting and
         # recounting (after a lapsed heartbeat) from crossing each other.
         self._counted: dict[str, tuple[Connection, Room, int]] = {}
         self._count_gate = RecountGate()
-        self._beaten = False
-        self._recount_pending = False
-
-        async def beat(cache: redis.Redis, node_id: str) -> None:
-            alive = await heartbeat(cache, node_id, heartbeat_ms)
-            if not alive and self._beaten:
-                # Redis was out of reach (or this process stalled) for longer than the
-                # heartbeat's life: the presence sweep may have set our participants
-                # offline and removed our counts. Put them back.
-                log.warning("this node's heartbeat had lapsed; counting its sockets again")
-                self._recount_pending = True
-            self._beaten = True
-            if self._recount_pending:
-                try:
-                    await self._recount()
-                    self._recount_pending = False
-                except BACKING_SERVICE_ERRORS:
-                    log.warning("recounting sockets failed; the next beat retries", exc_info=True)
-
-        registry.heartbeat = beat
-        # Three beats per lifetime: one late beat does not make a live node look dead.
-        registry.heartbeat_interval = heartbeat_ms / 3000
 
     async def admit(self, token: str | None, session_id: str | None = None) -> Admission:
         """Check a participant token (and, for doors with the session in the path, that
@@ -161,7 +140,7 @@ class Gateway:
             name=row["name"],
             color=row["color"],
         )
-        room = await self.registry.open(identity.session_id, row["expires_at"])
+        room = await self.rooms.open(identity.session_id, row["expires_at"])
         return Admission(identity, room, row["expires_at"])
 
     async def enter(self, connection: Connection, admission: Admission) -> None:
@@ -169,15 +148,14 @@ class Gateway:
         self._locks[connection.id] = asyncio.Lock()
         self._budgets[connection.id] = MessageBudget()
         room.join(connection)
-        if self.runs is not None:
-            # Someone is in the room: a run may come; have its sandbox built by then.
-            self.runs.prepare(room.language)
+        # Someone is in the room: a run may come; have its sandbox built by then.
+        self.runs.prepare(room.language)
         async with self._count_gate.counting():
             first = await socket_opened(
                 self.cache,
                 identity.session_id,
                 identity.participant_id,
-                self.registry.node_id,
+                self.relay.node_id,
                 admission.expires_at_ms,
             )
             self._counted[connection.id] = (connection, room, admission.expires_at_ms)
@@ -196,7 +174,7 @@ class Gateway:
             async with self._count_gate.counting():
                 counted = self._counted.pop(connection.id, None) is not None
                 last = counted and await socket_closed(
-                    self.cache, identity.session_id, identity.participant_id, self.registry.node_id
+                    self.cache, identity.session_id, identity.participant_id, self.relay.node_id
                 )
             # Already offline: the presence sweep took this one for stranded on a dead
             # node an instant ago, and announced the leave itself.
@@ -208,7 +186,9 @@ class Gateway:
         if last:
             room.announce("user_leave", {"userId": identity.participant_id, "timestamp": now_ms()})
 
-    async def _recount(self) -> None:
+    async def recount(self) -> None:
+        """Count this node's sockets in Redis again, after its heartbeat lapsed (the
+        Heartbeat's `on_lapse`)."""
         counts: dict[tuple[str, str], int] = {}
         expiry: dict[str, int] = {}
         people: dict[tuple[str, str], tuple[Identity, Room]] = {}
@@ -219,7 +199,7 @@ class Gateway:
                 counts[key] = counts.get(key, 0) + 1
                 expiry[identity.session_id] = expires_at_ms
                 people[key] = (identity, room)
-            await recount(self.cache, self.registry.node_id, counts, expiry)
+            await recount(self.cache, self.relay.node_id, counts, expiry)
         for identity, room in people.values():
             # Set offline meanwhile (and its leave announced): back online, and say so.
             if await self._set_online(identity, True) is False:
@@ -264,9 +244,7 @@ class Gateway:
                 # longer matches storage. Close it; clients reconnect, resync from storage,
                 # and their own copies (which hold their edits) merge back in.
                 log.exception("storage failed in room %s; closing it", room.session_id)
-                await self.registry.close_session(
-                    room.session_id, "storage unavailable; reconnect", everywhere=False
-                )
+                await self.rooms.drop(room.session_id, "storage unavailable; reconnect")
 
     async def _dispatch(self, connection: Connection, room: Room, event: str, data: Any) -> None:
         if event == "yjs":
@@ -275,7 +253,7 @@ class Gateway:
             room.become_yjs(connection)
             await room.receive_yjs(connection, bytes(data))
             return
-        if event in ("run", "run_cancel") and self.runs is not None:
+        if event in ("run", "run_cancel"):
             # Says nothing about the client's document protocol: no become_json here.
             await self.runs.handle_event(connection.identity, room, event, data)
             return
@@ -308,13 +286,13 @@ class Gateway:
 
     async def remove_participant(self, session_id: str, participant_id: str) -> None:
         """Close a removed participant's sockets on every node."""
-        await self.registry.publish_control(
-            {"type": "participant_removed", "session_id": session_id,
-             "participant_id": participant_id, "timestamp": now_ms()}
+        await self.relay.send(
+            "participant_removed", session_id=session_id, participant_id=participant_id,
+            timestamp=now_ms(),
         )  # fmt: skip
 
     async def _participant_removed(self, message: dict[str, Any]) -> None:
-        room = self.registry.rooms.get(message["session_id"])
+        room = self.rooms.get(message["session_id"])
         if room is None:
             return
         # Every node that holds the room tells its own clients, so that people lists drop
@@ -330,13 +308,13 @@ class Gateway:
 
     async def announce_lapsed(self, session_id: str, participant_ids: list[str]) -> None:
         """Tell every node that these participants went offline with a crashed node."""
-        await self.registry.publish_control(
-            {"type": "presence_lapsed", "session_id": session_id,
-             "participant_ids": participant_ids, "timestamp": now_ms()}
+        await self.relay.send(
+            "presence_lapsed", session_id=session_id, participant_ids=participant_ids,
+            timestamp=now_ms(),
         )  # fmt: skip
 
     async def _presence_lapsed(self, message: dict[str, Any]) -> None:
-        room = self.registry.rooms.get(message["session_id"])
+        room = self.rooms.get(message["session_id"])
         if room is None:
             return
         here = {connection.identity.participant_id for connection in room.connections.values()}
@@ -349,6 +327,3 @@ class Gateway:
                     {"userId": participant_id, "timestamp": message["timestamp"]},
                     json_only=False,
                 )
-
-    async def write_language(self, session_id: str, language: str) -> None:
-        await sessions.set_language(self.pool, session_id, language, now_ms())

@@ -13,24 +13,16 @@ from dataclasses import dataclass, field
 
 import redis.asyncio as redis
 
-from schema.keys import session_key
+from schema import keys
 
 NODE_HEARTBEAT_MS = 30_000
-
-
-def presence_key(session_id: str) -> str:
-    return session_key(session_id, "presence")
-
-
-def node_key(node_id: str) -> str:
-    return f"duet:node:{node_id}"
 
 
 async def heartbeat(cache: redis.Redis, node_id: str, ttl_ms: int = NODE_HEARTBEAT_MS) -> bool:
     """Keep the node's key alive; false when it had lapsed (or this is the first beat)."""
     async with cache.pipeline(transaction=True) as pipe:
-        pipe.exists(node_key(node_id))
-        pipe.set(node_key(node_id), "1", px=ttl_ms)
+        pipe.exists(keys.node_heartbeat(node_id))
+        pipe.set(keys.node_heartbeat(node_id), "1", px=ttl_ms)
         existed, _ = await pipe.execute()
     return bool(existed)
 
@@ -45,9 +37,9 @@ async def recount(
     lapsed: the presence sweep may have removed them meanwhile."""
     async with cache.pipeline(transaction=False) as pipe:
         for (session_id, participant_id), count in counts.items():
-            pipe.hset(presence_key(session_id), f"{participant_id}|{node_id}", count)
+            pipe.hset(keys.presence_hash(session_id), f"{participant_id}|{node_id}", count)
         for session_id, expires_at_ms in expiry.items():
-            pipe.pexpireat(presence_key(session_id), expires_at_ms)
+            pipe.pexpireat(keys.presence_hash(session_id), expires_at_ms)
         await pipe.execute()
 
 
@@ -74,7 +66,7 @@ async def live_nodes(cache: redis.Redis, node_ids: Iterable[str]) -> set[str]:
     nodes = sorted(set(node_ids))
     if not nodes:
         return set()
-    beats = await cache.mget([node_key(node) for node in nodes])
+    beats = await cache.mget([keys.node_heartbeat(node) for node in nodes])
     return {node for node, beat in zip(nodes, beats, strict=True) if beat is not None}
 
 
@@ -94,7 +86,7 @@ async def socket_opened(
     cache: redis.Redis, session_id: str, participant_id: str, node_id: str, expires_at_ms: int
 ) -> bool:
     """Count a socket; true when it is the participant's first anywhere."""
-    key = presence_key(session_id)
+    key = keys.presence_hash(session_id)
     async with cache.pipeline(transaction=True) as pipe:
         pipe.hincrby(key, f"{participant_id}|{node_id}", 1)
         pipe.pexpireat(key, expires_at_ms)
@@ -107,7 +99,7 @@ async def socket_closed(
     cache: redis.Redis, session_id: str, participant_id: str, node_id: str
 ) -> bool:
     """Uncount a socket; true when it was the participant's last anywhere."""
-    key = presence_key(session_id)
+    key = keys.presence_hash(session_id)
     field = f"{participant_id}|{node_id}"
     count = int(await cache.hincrby(key, field, -1))
     if count > 0:
@@ -136,7 +128,7 @@ async def find_lapsed(cache: redis.Redis, online: Mapping[str, set[str]]) -> Lap
     session_ids = sorted(online)
     async with cache.pipeline(transaction=False) as pipe:
         for session_id in session_ids:
-            pipe.hgetall(presence_key(session_id))
+            pipe.hgetall(keys.presence_hash(session_id))
         hashes = await pipe.execute()
     counts = {
         session_id: parse_counts(fields)
@@ -163,7 +155,7 @@ async def forget_fields(cache: redis.Redis, dead_fields: Mapping[str, list[bytes
         return
     async with cache.pipeline(transaction=False) as pipe:
         for session_id, fields in dead_fields.items():
-            pipe.hdel(presence_key(session_id), *fields)
+            pipe.hdel(keys.presence_hash(session_id), *fields)
         await pipe.execute()
 
 
@@ -171,7 +163,7 @@ async def open_sockets(cache: redis.Redis, session_id: str, participant_id: str)
     """How many sockets the participant has open on live nodes."""
     counts = [
         entry
-        for entry in parse_counts(await cache.hgetall(presence_key(session_id)))
+        for entry in parse_counts(await cache.hgetall(keys.presence_hash(session_id)))
         if entry.participant_id == participant_id and entry.count > 0
     ]
     alive = await live_nodes(cache, (entry.node_id for entry in counts))

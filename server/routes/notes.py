@@ -14,8 +14,7 @@ from server.authors import author_of
 from server.clock import now_ms
 from server.requests import read_json, session_id_param
 from server.responses import envelope
-from server.sessions import session_expiry
-from server.state import POOL, REGISTRY
+from server.state import POOL, RELAY
 
 routes = web.RouteTableDef()
 
@@ -42,11 +41,7 @@ async def _author(request: web.Request, session_id: str) -> tuple[str, uuid.UUID
 
 
 async def _announce(request: web.Request, session_id: str, name: str, data: dict) -> None:
-    expires_at = await session_expiry(request.app[POOL], session_id)
-    if expires_at is None:
-        return
-    room = await request.app[REGISTRY].open(session_id, expires_at)
-    notes.announce_to_interviewers(room, name, data)
+    request.app[RELAY].announce(session_id, name, data, roles=notes.INTERVIEWERS)
 
 
 @routes.get(_NOTES)

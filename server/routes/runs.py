@@ -14,7 +14,7 @@ from server.clock import now_ms
 from server.requests import read_json, session_id_param
 from server.responses import envelope
 from server.runs import history
-from server.state import POOL, REDIS, REGISTRY, RUNS
+from server.state import POOL, REDIS, ROOMS, RUNS
 
 routes = web.RouteTableDef()
 
@@ -51,7 +51,7 @@ async def start_run(request: web.Request) -> web.Response:
     caller, session = await session_caller_and_fetch(request, session_id, now, scope=WRITE)
     require_active(caller)
     body = await read_json(request, RunRequest) if request.body_exists else RunRequest()
-    room = await request.app[REGISTRY].open(session_id, session["expiresAt"])
+    room = await request.app[ROOMS].open(session_id, session["expiresAt"])
     run = await request.app[RUNS].start(room, str(caller.participant_id), body)
     await activity.record(
         request.app[POOL], caller.actor(request), "run_started", now, session_id=session_id,

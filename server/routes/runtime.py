@@ -17,7 +17,7 @@ from server.clock import now_ms
 from server.requests import session_id_param
 from server.responses import envelope
 from server.runs import runtime
-from server.state import REGISTRY, RUNS
+from server.state import ROOMS, RUNS
 
 routes = web.RouteTableDef()
 _RUNTIME = "/api/v1/sessions/{session_id}/runtime"
@@ -36,7 +36,7 @@ async def restart_runtime(request: web.Request) -> web.Response:
     caller, session = await session_caller_and_fetch(request, session_id, now_ms(), scope=WRITE)
     require_interviewer(caller, "restart the session's runtime")
     require_active(caller)
-    room = await request.app[REGISTRY].open(session_id, session["expiresAt"])
+    room = await request.app[ROOMS].open(session_id, session["expiresAt"])
     language = room.language or session["language"]
     return envelope(await runtime.restart(request.app[RUNS], room, language), status=202)
 

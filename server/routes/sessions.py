@@ -7,7 +7,6 @@ from typing import Any
 import asyncpg
 from aiohttp import web
 
-from collab.room import Room
 from schema.errors import ApiError, ErrorCode, invalid
 from schema.models import (
     CreateSessionRequest,
@@ -32,10 +31,9 @@ from server.config import Settings
 from server.languages import check_language
 from server.principals import Principal, optional_principal, require_principal
 from server.rate_limits import client_ip
-from server.redis_keys import delete_session_keys
 from server.requests import check_size, read_json, request_token, session_id_param
 from server.responses import envelope
-from server.state import JWT_KEY, POOL, REDIS, REGISTRY, RUNS, SETTINGS
+from server.state import JWT_KEY, LIFECYCLE, POOL, ROOMS, SETTINGS
 
 routes = web.RouteTableDef()
 
@@ -101,9 +99,7 @@ async def _idempotency_key(
 ) -> idempotency.IdempotencyKey | None:
     if principal is None:
         if idempotency.HEADER in request.headers:
-            raise invalid(
-                f"{idempotency.HEADER} needs an account's access token or an API token"
-            )
+            raise invalid(f"{idempotency.HEADER} needs an account's access token or an API token")
         return None
     return idempotency.from_header(
         request.headers.get(idempotency.HEADER),
@@ -205,17 +201,12 @@ async def list_sessions(request: web.Request) -> web.Response:
     return envelope(page, nextCursor=next_cursor)
 
 
-def with_document(session: dict[str, Any], room: Room) -> dict[str, Any]:
-    """The shared document is the source of truth for code and language."""
-    return {**session, "code": room.code, "language": room.language or session["language"]}
-
-
 @routes.get("/api/v1/sessions/{session_id}")
 async def get_session(request: web.Request) -> web.Response:
     session_id = session_id_param(request)
     _, session = await session_caller_and_fetch(request, session_id, now_ms())
-    room = await request.app[REGISTRY].open(session_id, session["expiresAt"])
-    return envelope(with_document(session, room))
+    room = await request.app[ROOMS].open(session_id, session["expiresAt"])
+    return envelope(sessions.with_document(session, room))
 
 
 async def _update(request: web.Request, caller: Caller, changes: dict[str, str]) -> web.Response:
@@ -230,7 +221,7 @@ async def _update(request: web.Request, caller: Caller, changes: dict[str, str])
     expires_at = await sessions.session_expiry(pool, session_id)
     if expires_at is None:
         raise ApiError(ErrorCode.SESSION_NOT_FOUND, "Session not found")
-    room = await request.app[REGISTRY].open(session_id, expires_at)
+    room = await request.app[ROOMS].open(session_id, expires_at)
     author = str(caller.participant_id)
     # The document first: connected clients see the change as soon as it is in the stream.
     if "code" in changes:
@@ -238,40 +229,37 @@ async def _update(request: web.Request, caller: Caller, changes: dict[str, str])
     if "language" in changes:
         await room.set_language(changes["language"], author)
     session = await sessions.update_session(pool, session_id, changes, now_ms())
-    return envelope(with_document(session, room))
+    return envelope(sessions.with_document(session, room))
 
 
 @routes.patch("/api/v1/sessions/{session_id}")
 async def patch_session(request: web.Request) -> web.Response:
-    session_id = session_id_param(request)
-    caller = await session_caller(request, session_id, now_ms())
-    body = await read_json(request, UpdateSessionRequest)
-    return await _update(request, caller, body.model_dump(exclude_unset=True))
+    return await _update_from(request, UpdateSessionRequest)
 
 
 @routes.put("/api/v1/sessions/{session_id}/code")
 async def save_code(request: web.Request) -> web.Response:
+    return await _update_from(request, SaveCodeRequest)
+
+
+async def _update_from(
+    request: web.Request, model: type[UpdateSessionRequest] | type[SaveCodeRequest]
+) -> web.Response:
     session_id = session_id_param(request)
     caller = await session_caller(request, session_id, now_ms())
-    body = await read_json(request, SaveCodeRequest)
+    body = await read_json(request, model)
     return await _update(request, caller, body.model_dump(exclude_unset=True))
 
 
 @routes.delete("/api/v1/sessions/{session_id}")
 async def delete_session(request: web.Request) -> web.Response:
     session_id = session_id_param(request)
-    pool = request.app[POOL]
     now = now_ms()
     caller = await session_caller(request, session_id, now)
     require_interviewer(caller, "delete the session")
-    if await sessions.delete_session(pool, session_id):
-        await request.app[REGISTRY].close_session(session_id, "session deleted", everywhere=True)
-        await request.app[RUNS].release_session(session_id)
-        await delete_session_keys(request.app[REDIS], [session_id])
-        await activity.record(
-            pool, caller.actor(request), "session_deleted", now, session_id=session_id,
-            organization_id=caller.organization_id,
-        )  # fmt: skip
+    await request.app[LIFECYCLE].delete(
+        session_id, actor=caller.actor(request), organization_id=caller.organization_id, now=now
+    )
     return web.Response(status=204)
 
 
@@ -283,32 +271,13 @@ async def end_session(request: web.Request) -> web.Response:
     now = now_ms()
     caller = await session_caller(request, session_id, now)
     require_interviewer(caller, "end the interview")
-
-    expires_at = await sessions.session_expiry(request.app[POOL], session_id)
-    room = await request.app[REGISTRY].open(session_id, expires_at or now)
-
-    async def record(connection: asyncpg.Connection, session: dict[str, Any]) -> None:
-        await activity.record(
-            connection, caller.actor(request), "session_ended", now, session_id=session_id,
-            organization_id=caller.organization_id,
-        )  # fmt: skip
-        final = with_document(session, room)
-        await webhooks.enqueue(
-            connection, caller.organization_id, "session.ended",
-            {"session": final, "code": final["code"], "language": final["language"]}, now,
-        )  # fmt: skip
-
-    session, ended_now = await sessions.end_session(request.app[POOL], session_id, now, record)
-    if ended_now:
-        # Disconnects every client on every node (and stops a run in progress there);
-        # reconnecting is refused with SESSION_ENDED.
-        await request.app[REGISTRY].close_session(
-            session_id, "the interview ended", everywhere=True
-        )
-        # Nothing runs here any more: a session's pod (Kubernetes runner) can go now.
-        await request.app[RUNS].release_session(session_id)
-    room = await request.app[REGISTRY].open(session_id, session["expiresAt"])
-    return envelope(with_document(session, room))
+    # Disconnects every client on every node and stops a run in progress; reconnecting is
+    # refused with SESSION_ENDED, and the session's pod goes.
+    session, _ = await request.app[LIFECYCLE].end(
+        session_id, actor=caller.actor(request), organization_id=caller.organization_id, now=now
+    )
+    room = await request.app[ROOMS].open(session_id, session["expiresAt"])
+    return envelope(sessions.with_document(session, room))
 
 
 @routes.post("/api/v1/sessions/{session_id}/join")

@@ -16,13 +16,9 @@ from typing import Any
 
 import redis.asyncio as redis
 
-from schema.keys import session_key
+from schema import keys
 
 KEPT_AFTER_FINISH_S = 60
-
-
-def live_output_key(session_id: str, run_id: str) -> str:
-    return session_key(session_id, f"run-output:{run_id}")
 
 
 class LiveOutput:
@@ -31,7 +27,7 @@ class LiveOutput:
 
     def __init__(self, cache: redis.Redis, session_id: str, run_id: str, ttl_s: int) -> None:
         self._cache = cache
-        self._key = live_output_key(session_id, run_id)
+        self._key = keys.run_output(session_id, run_id)
         self._ttl_s = ttl_s
         self._writes: set[asyncio.Task[None]] = set()
 
@@ -63,7 +59,7 @@ async def read_live_output(
     only the unbroken run from 0 is returned: the reader takes the rest from the live
     events. Neighbouring chunks of one stream are merged."""
     entries = sorted(
-        json.loads(raw) for raw in await cache.lrange(live_output_key(session_id, run_id), 0, -1)
+        json.loads(raw) for raw in await cache.lrange(keys.run_output(session_id, run_id), 0, -1)
     )
     output: list[dict[str, Any]] = []
     next_seq = 0

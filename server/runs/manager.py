@@ -1,11 +1,11 @@
 """Running a session's code: one run at a time per session (across nodes), its output
 streamed to the whole room as it is produced, its result kept in Postgres.
 
-    manager = RunManager(pool, cache, registry, sandbox, settings)
+    manager = RunManager(pool, cache, relay, sandbox, settings)
     run = await manager.start(room, by, RunRequest(...))      # answers at once; runs on
     run = await manager.cancel(session_id, run_id)            # works from any node
 
-Events, through `Room.announce` (every client of the session, on every node):
+Events, through `Relay.announce` (every client of the session, on every node):
 
 * `run_started`  `{runId, sessionId, language, by, timestamp}`
 * `run_output`   `{runId, stream, data, seq}`: UTF-8 with invalid bytes replaced; output
@@ -17,7 +17,7 @@ Events, through `Room.announce` (every client of the session, on every node):
 
 The one-run-per-session rule is a Redis key (`duet:session:{id}:run`, SET NX with a TTL
 past the run's wall time, so a crashed node cannot hold it for ever) whose value is the
-run id. A cancel reaching another node goes over the registry's control channel.
+run id. A cancel reaching another node goes over the relay's control channel.
 """
 
 from __future__ import annotations
@@ -34,15 +34,15 @@ from typing import Any
 import asyncpg
 import redis.asyncio as redis
 
+from collab.relay import Relay
 from collab.room import Room
-from collab.rooms import RoomRegistry
 from runner.errors import RunnerError
 from runner.job import RunJob
 from runner.languages import LANGUAGES, Language, get_language
 from runner.limits import MiB, RunLimits, RunResult, finish_reason
 from runner.sandbox import Sandbox, SessionContext, StreamName
+from schema import keys
 from schema.errors import ApiError, ErrorCode, invalid
-from schema.keys import session_key
 from schema.models import RunRequest
 from server.config import Settings
 from server.languages import check_language
@@ -64,10 +64,6 @@ _RELEASE_LOCK = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 """
-
-
-def run_lock_key(session_id: str) -> str:
-    return session_key(session_id, "run")
 
 
 def _no_result(started: float, cancel: asyncio.Event) -> RunResult:
@@ -95,21 +91,20 @@ class RunManager:
         self,
         pool: asyncpg.Pool,
         cache: redis.Redis,
-        registry: RoomRegistry,
+        relay: Relay,
         sandbox: Sandbox,
         settings: Settings,
     ) -> None:
         self.pool = pool
         self.cache = cache
-        self.registry = registry
+        self.relay = relay
         self.sandbox = sandbox
         self.settings = settings
         # Shown in /api/v1/health/detailed (an unsafe sandbox, a weaker one).
         self.warnings: list[str] = []
         self.active: dict[str, ActiveRun] = {}
         self._stopping = False
-        registry.control_handlers["cancel_run"] = self._cancel_here
-        registry.control_handlers["close_session"] = self._session_closed
+        relay.on("cancel_run", self._cancel_here)
 
     def limits_for(self, language: Language) -> RunLimits:
         """The language's own limits, with what the DUET_RUN_* settings override."""
@@ -151,8 +146,8 @@ class RunManager:
         lock_ttl = (
             int(limits.wall_time_s) + LOCK_MARGIN_SECONDS + int(self.sandbox.start_allowance_s)
         )
-        if not await self.cache.set(run_lock_key(session_id), run_id, nx=True, ex=lock_ttl):
-            running = await self.cache.get(run_lock_key(session_id))
+        if not await self.cache.set(keys.run_lock(session_id), run_id, nx=True, ex=lock_ttl):
+            running = await self.cache.get(keys.run_lock(session_id))
             which = f" ({running.decode()})" if running else ""
             raise ApiError(
                 ErrorCode.RUN_IN_PROGRESS,
@@ -213,10 +208,7 @@ class RunManager:
         seq = 0
 
         def announce(name: str, data: dict[str, Any]) -> None:
-            # The room may have been closed and reopened (idle) while the program ran.
-            current = self.registry.rooms.get(session_id, room)
-            current.touch()
-            current.announce(name, data)
+            self.relay.announce(session_id, name, data)
 
         def send(stream: StreamName, text: str) -> None:
             nonlocal seq
@@ -269,7 +261,7 @@ class RunManager:
         )  # fmt: skip
 
     async def _release(self, session_id: str, run_id: str) -> None:
-        await self.cache.eval(_RELEASE_LOCK, 1, run_lock_key(session_id), run_id)
+        await self.cache.eval(_RELEASE_LOCK, 1, keys.run_lock(session_id), run_id)
 
     # -- cancelling ------------------------------------------------------------------------
 
@@ -277,7 +269,7 @@ class RunManager:
         """Stop a run wherever it executes; without `run_id`, the session's current run.
         Returns the run as stored and whether it was still running (RUN_NOT_FOUND if none)."""
         if run_id is None:
-            current = await self.cache.get(run_lock_key(session_id))
+            current = await self.cache.get(keys.run_lock(session_id))
             if current is None:
                 raise ApiError(ErrorCode.RUN_NOT_FOUND, "No run is in progress in this session")
             run_id = current.decode()
@@ -288,9 +280,7 @@ class RunManager:
         if active is not None:
             active.cancel.set()
         else:
-            await self.registry.publish_control(
-                {"type": "cancel_run", "session_id": session_id, "run_id": run_id}
-            )
+            await self.relay.send("cancel_run", session_id=session_id, run_id=run_id)
         return run, True
 
     async def _cancel_here(self, message: dict[str, Any]) -> None:
@@ -298,10 +288,11 @@ class RunManager:
         if active is not None and active.session_id == message.get("session_id"):
             active.cancel.set()
 
-    async def _session_closed(self, message: dict[str, Any]) -> None:
-        # A deleted or expired session's program has nobody left to watch it.
+    async def session_closed(self, session_id: str) -> None:
+        """The session ended, or was deleted or expired: its programs running on this node
+        have nobody left to watch them."""
         for active in list(self.active.values()):
-            if active.session_id == message.get("session_id"):
+            if active.session_id == session_id:
                 active.cancel.set()
 
     # -- the session's runtime (per-session backends) --------------------------------------

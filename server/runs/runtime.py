@@ -14,8 +14,9 @@ from collab.room import Room
 from runner.errors import RunnerError
 from runner.languages import get_language
 from runner.sandbox import Sandbox, SessionContext
+from schema import keys
 from schema.errors import ApiError, ErrorCode
-from server.runs.manager import RunManager, run_lock_key
+from server.runs.manager import RunManager
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ async def describe(manager: RunManager, session_id: str) -> dict[str, Any]:
 
 
 async def _refuse_during_run(manager: RunManager, session_id: str) -> None:
-    if await manager.cache.exists(run_lock_key(session_id)):
+    if await manager.cache.exists(keys.run_lock(session_id)):
         raise ApiError(
             ErrorCode.RUN_IN_PROGRESS,
             "A run is in progress in this session; cancel it or wait before changing its pod",
@@ -61,7 +62,7 @@ async def restart(manager: RunManager, room: Room, language: str) -> dict[str, A
         raise ApiError(ErrorCode.INVALID_REQUEST, f"{language} cannot run on this server")
 
     def announce(name: str, data: dict[str, Any]) -> None:
-        manager.registry.rooms.get(room.session_id, room).announce(name, data)
+        manager.relay.announce(room.session_id, name, data)
 
     session = SessionContext(room.session_id, room.expires_at_ms, announce)
     try:

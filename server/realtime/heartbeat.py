@@ -1,0 +1,72 @@
+"""This node's heartbeat: its key in Redis kept alive, so that other nodes count its
+sockets (`server.realtime.presence`). A task of its own, beside the rooms.
+
+After a lapse (Redis out of reach, or this process stalled, for longer than the key's life)
+the presence sweep of another node may have set this node's participants offline and
+removed its counts; `on_lapse` puts them back, and is retried on every beat until it
+succeeds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+import redis.asyncio as redis
+import redis.exceptions
+
+from server.realtime.presence import heartbeat
+
+log = logging.getLogger(__name__)
+
+
+class Heartbeat:
+    def __init__(
+        self,
+        cache: redis.Redis,
+        node_id: str,
+        ttl_ms: int,
+        on_lapse: Callable[[], Awaitable[None]],
+    ) -> None:
+        self.cache = cache
+        self.node_id = node_id
+        self.ttl_ms = ttl_ms
+        self.on_lapse = on_lapse
+        self._beaten = False
+        self._lapse_pending = False
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="duet-heartbeat")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> None:
+        while True:
+            await self.beat()
+            # Three beats per lifetime: one late beat does not make a live node look dead.
+            await asyncio.sleep(self.ttl_ms / 3000)
+
+    async def beat(self) -> None:
+        """One beat; after a lapse, the sockets counted again."""
+        try:
+            alive = await heartbeat(self.cache, self.node_id, self.ttl_ms)
+        except (redis.exceptions.RedisError, OSError):
+            log.warning("heartbeat failed", exc_info=True)
+            return
+        if not alive and self._beaten:
+            log.warning("this node's heartbeat had lapsed; counting its sockets again")
+            self._lapse_pending = True
+        self._beaten = True
+        if self._lapse_pending:
+            try:
+                await self.on_lapse()
+                self._lapse_pending = False
+            except Exception:
+                log.warning("recounting sockets failed; the next beat retries", exc_info=True)

@@ -42,6 +42,8 @@ from collab.rebase import apply_full_text, client_base
 from collab.relpos import PositionMirror
 from collab.store import StreamId
 from collab.update_v1 import UpdateInfo, inspect_update
+from schema.errors import ErrorCode, RealtimeCode
+from schema.events import CodeChange, CursorPoint, CursorPosition, LanguageChange
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +96,7 @@ def document_growth(update: bytes, info: UpdateInfo) -> int:
 class RoomError(Exception):
     """A client message was refused; sent back to that client as an `error` event."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: RealtimeCode | ErrorCode, message: str) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
@@ -194,11 +196,12 @@ class Room:
         text = self.code
         self.json_clients[connection.id] = JsonClient(base=client_base(self.doc), text=text)
         connection.deliver_event(
-            "code_change", {"code": text, "userId": self._last_editor, "timestamp": now_ms()}
+            *CodeChange(code=text, user_id=self._last_editor, timestamp=now_ms()).parts()
         )
         connection.deliver_event(
-            "language_change",
-            {"language": self.language, "userId": self._last_editor, "timestamp": now_ms()},
+            *LanguageChange(
+                language=self.language, user_id=self._last_editor, timestamp=now_ms()
+            ).parts()
         )
 
     def become_yjs(self, connection: Connection) -> None:
@@ -239,7 +242,9 @@ class Room:
         try:
             decoded = protocol.decode_message(message)
         except ProtocolError as error:
-            raise RoomError("INVALID_MESSAGE", f"malformed Yjs message: {error}") from None
+            raise RoomError(
+                RealtimeCode.INVALID_MESSAGE, f"malformed Yjs message: {error}"
+            ) from None
         if isinstance(decoded, protocol.SyncStep1):
             update = self.doc.get_update(decoded.state_vector)
             connection.deliver_yjs(protocol.sync_step2(update))
@@ -261,7 +266,11 @@ class Room:
         except UpdateRejected as rejected:
             if rejected.resync:
                 connection.deliver_yjs(protocol.sync_step1(self.doc.get_state()))
-            code = "PAYLOAD_TOO_LARGE" if "exceeds" in rejected.reason else "INVALID_UPDATE"
+            code = (
+                ErrorCode.PAYLOAD_TOO_LARGE
+                if "exceeds" in rejected.reason
+                else RealtimeCode.INVALID_UPDATE
+            )
             raise RoomError(code, rejected.reason) from None
         if not changed:
             return
@@ -301,27 +310,28 @@ class Room:
             size = len(str(code_text(trial)).encode("utf-8"))
             if size > self.max_code_bytes and size > current_code:
                 raise RoomError(
-                    "PAYLOAD_TOO_LARGE",
+                    ErrorCode.PAYLOAD_TOO_LARGE,
                     f"the code would be {size} bytes; the limit is {self.max_code_bytes}",
                 )
         if doc_may_cross:
             size = len(trial.get_update())
             if size > self.max_document_bytes and size > self._doc_bytes:
                 raise RoomError(
-                    "PAYLOAD_TOO_LARGE",
-                    f"the document would be {size} bytes; the limit is "
-                    f"{self.max_document_bytes}",
+                    ErrorCode.PAYLOAD_TOO_LARGE,
+                    f"the document would be {size} bytes; the limit is {self.max_document_bytes}",
                 )
         if info.beyond_text:
             problem = meta_problem(trial, self.languages)
             if problem is not None and problem != meta_problem(self.doc, self.languages):
-                raise RoomError("INVALID_UPDATE", problem)
+                raise RoomError(RealtimeCode.INVALID_UPDATE, problem)
 
     def _receive_awareness(self, connection: Connection, update: bytes) -> None:
         try:
             accepted = self.awareness.apply(connection.id, update)
         except ProtocolError as error:
-            raise RoomError("INVALID_MESSAGE", f"malformed awareness update: {error}") from None
+            raise RoomError(
+                RealtimeCode.INVALID_MESSAGE, f"malformed awareness update: {error}"
+            ) from None
         if accepted is not None:
             self._broadcast_awareness(accepted, exclude=connection.id)
             self.hooks.publish(self, "awareness", {"update": accepted})
@@ -332,7 +342,8 @@ class Room:
         size = len(code.encode("utf-8", "surrogatepass"))
         if size > self.max_code_bytes:
             raise RoomError(
-                "PAYLOAD_TOO_LARGE", f"code is {size} bytes; the limit is {self.max_code_bytes}"
+                ErrorCode.PAYLOAD_TOO_LARGE,
+                f"code is {size} bytes; the limit is {self.max_code_bytes}",
             )
         state = self.json_clients.get(connection.id)
         try:
@@ -344,7 +355,7 @@ class Room:
                 origin=connection.id,
             )
         except ValueError as error:
-            raise RoomError("INVALID_MESSAGE", str(error)) from None
+            raise RoomError(RealtimeCode.INVALID_MESSAGE, str(error)) from None
         if state is not None:
             state.base, state.text = result.base, code
             state.rebase_client_id = result.client_id
@@ -376,15 +387,18 @@ class Room:
     def receive_cursor(self, connection: Connection, position: dict[str, Any]) -> None:
         line, column = position.get("lineNumber"), position.get("column")
         if not all(isinstance(v, int) and not isinstance(v, bool) for v in (line, column)):
-            raise RoomError("INVALID_MESSAGE", "position needs integer lineNumber and column")
+            raise RoomError(
+                RealtimeCode.INVALID_MESSAGE, "position needs integer lineNumber and column"
+            )
         identity = connection.identity
         timestamp = now_ms()
-        event = {"position": {"lineNumber": line, "column": column},
-                 "userId": identity.participant_id, "timestamp": timestamp}  # fmt: skip
-        self._broadcast_event("cursor_position", event, exclude=connection.id, json_only=True)
-        self.hooks.publish(
-            self, "event", event_payload("cursor_position", event, json_only=True)
-        )
+        name, event = CursorPosition(
+            position=CursorPoint(line_number=line, column=column),  # type: ignore[arg-type]
+            user_id=identity.participant_id,
+            timestamp=timestamp,
+        ).parts()
+        self._broadcast_event(name, event, exclude=connection.id, json_only=True)
+        self.hooks.publish(self, "event", event_payload(name, event, json_only=True))
         state = self.json_clients.get(connection.id)
         if state is None:
             return
@@ -465,8 +479,10 @@ class Room:
                         language[:40], before)  # fmt: skip
             return
         self.language = language
-        event = {"language": language, "userId": self._last_editor, "timestamp": now_ms()}
-        self._broadcast_event("language_change", event, exclude=exclude, json_only=True)
+        name, event = LanguageChange(
+            language=language, user_id=self._last_editor, timestamp=now_ms()
+        ).parts()
+        self._broadcast_event(name, event, exclude=exclude, json_only=True)
         if announce:
             self.hooks.language_changed(self, language)
 
@@ -484,7 +500,7 @@ class Room:
             base = base or client_base(self.doc)
             state.text, state.base = text, base
             self.connections[connection_id].deliver_event(
-                "code_change", {"code": text, "userId": self._last_editor, "timestamp": now_ms()}
+                *CodeChange(code=text, user_id=self._last_editor, timestamp=now_ms()).parts()
             )
 
     def _broadcast_awareness(self, update: bytes, *, exclude: str | None) -> None:

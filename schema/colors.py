@@ -66,8 +66,16 @@ def is_css_color(value: str) -> bool:
 # the session already holds gets the first of these that nobody holds, so that two cursors
 # never look alike while the palette lasts.
 PARTICIPANT_PALETTE = (
-    "#e5484d", "#f76b15", "#ffc53d", "#46a758", "#12a594",
-    "#0090ff", "#3e63dd", "#8e4ec6", "#d6409f", "#a18072",
+    "#e5484d",
+    "#f76b15",
+    "#ffc53d",
+    "#46a758",
+    "#12a594",
+    "#0090ff",
+    "#3e63dd",
+    "#8e4ec6",
+    "#d6409f",
+    "#a18072",
 )
 
 

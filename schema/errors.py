@@ -34,6 +34,16 @@ class ErrorCode(StrEnum):
     NOTE_NOT_FOUND = "NOTE_NOT_FOUND"
 
 
+class RealtimeCode(StrEnum):
+    """Codes of the realtime doors' `error` events that no REST answer uses (the others, such
+    as PAYLOAD_TOO_LARGE or SESSION_ENDED, are `ErrorCode`s)."""
+
+    INVALID_MESSAGE = "INVALID_MESSAGE"
+    UNKNOWN_EVENT = "UNKNOWN_EVENT"
+    INVALID_UPDATE = "INVALID_UPDATE"
+    DISCONNECTED = "DISCONNECTED"
+
+
 STATUS_OF: dict[ErrorCode, int] = {
     ErrorCode.INVALID_REQUEST: 400,
     ErrorCode.UNAUTHORIZED: 401,

@@ -633,6 +633,8 @@ class UserListEnvelope(ResponseModel):
     success: Literal[True] = True
     data: list[User]
     next_cursor: str | None
+
+
 class RuntimeFailure(ResponseModel):
     reason: str = Field(description="e.g. ErrImagePull, Unschedulable, DeadlineExceeded")
     message: str
@@ -655,6 +657,8 @@ class Runtime(ResponseModel):
 class RuntimeEnvelope(ResponseModel):
     success: Literal[True] = True
     data: Runtime
+
+
 # -- interviewers' private notes ------------------------------------------------------------
 
 MAX_NOTE_CHARS = 10_000

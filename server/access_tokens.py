@@ -68,9 +68,7 @@ def issue(key: bytes, user_id: uuid.UUID, family_id: uuid.UUID, now_s: int, ttl_
 
 def verify(key: bytes, token: str) -> AccessClaims:
     try:
-        claims = jwt.decode(
-            token, key, algorithms=[ALGORITHM], options={"require": _REQUIRED}
-        )
+        claims = jwt.decode(token, key, algorithms=[ALGORITHM], options={"require": _REQUIRED})
         if claims["typ"] != "access":
             raise InvalidAccessToken("not an access token")
         return AccessClaims(uuid.UUID(claims["sub"]), uuid.UUID(claims["sid"]))

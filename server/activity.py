@@ -22,9 +22,7 @@ class Actor:
     ip: str | None
 
     @classmethod
-    def of(
-        cls, principal: Principal | None, ip: str | None, participant_id: Any = None
-    ) -> Actor:
+    def of(cls, principal: Principal | None, ip: str | None, participant_id: Any = None) -> Actor:
         if principal is not None:
             return cls(principal.kind, str(principal.id), principal.organization_id, ip)
         if participant_id is not None:

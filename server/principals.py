@@ -120,9 +120,7 @@ async def optional_principal(request: web.Request) -> Principal | None:
 async def require_principal(request: web.Request, scope: str | None = None) -> Principal:
     principal = await optional_principal(request)
     if principal is None:
-        raise unauthorized(
-            "Send 'Authorization: Bearer <access token or API token>' for this call"
-        )
+        raise unauthorized("Send 'Authorization: Bearer <access token or API token>' for this call")
     if scope is not None and not principal.has_scope(scope):
         raise ApiError(ErrorCode.FORBIDDEN, f"This API token lacks the '{scope}' scope")
     return principal

@@ -24,9 +24,7 @@ from server.state import RATE_COUNTER, SETTINGS
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 _VERDICTS = web.RequestKey("rate_limit_verdicts", list)
-_AUTH_PATHS = frozenset(
-    {"/api/v1/auth/login", "/api/v1/auth/register", "/api/v1/auth/refresh"}
-)
+_AUTH_PATHS = frozenset({"/api/v1/auth/login", "/api/v1/auth/register", "/api/v1/auth/refresh"})
 _UNLIMITED_PREFIXES = ("/api/v1/health", "/api/v1/openapi.json")
 
 

@@ -429,9 +429,7 @@ async def list_sessions(
         session = session_from_row(row)
         session["status"] = session_status(session, now)
         session["ownerId"] = str(row["owner_id"]) if row["owner_id"] else None
-        session["organizationId"] = (
-            str(row["organization_id"]) if row["organization_id"] else None
-        )
+        session["organizationId"] = str(row["organization_id"]) if row["organization_id"] else None
         page.append(session)
     next_cursor = _page_cursor(page[-1]) if len(rows) > limit else None
     return page, next_cursor

@@ -34,8 +34,7 @@ async def sweep_expired_sessions(
             return None
         while True:
             ids = await connection.fetch(
-                "SELECT id FROM sessions WHERE expires_at <= $1 ORDER BY id LIMIT $2"
-                " FOR UPDATE",
+                "SELECT id FROM sessions WHERE expires_at <= $1 ORDER BY id LIMIT $2 FOR UPDATE",
                 now,
                 BATCH,
             )

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from schema.errors import STATUS_OF, ErrorCode
+from schema.errors import STATUS_OF, ErrorCode, RealtimeCode
 from server.config import Settings
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
@@ -44,6 +44,15 @@ def documented_errors() -> dict[str, int]:
     return statuses
 
 
+def documented_realtime_codes() -> set[str]:
+    return {
+        code
+        for row in table_rows(section("Errors"))
+        if not row[0].isdigit()
+        for code in re.findall(r"^`([A-Z_]+)`$", row[0])
+    }
+
+
 def documented_settings() -> set[str]:
     names: set[str] = set()
     for row in table_rows(section("Configuration")):
@@ -54,6 +63,10 @@ def documented_settings() -> set[str]:
 def test_the_error_table_lists_every_error_code_and_no_other():
     documented = documented_errors()
     assert set(documented) == {code.value for code in ErrorCode}
+
+
+def test_the_realtime_code_table_lists_every_realtime_code_and_no_other():
+    assert documented_realtime_codes() == {code.value for code in RealtimeCode}
 
 
 @pytest.mark.parametrize("code", list(ErrorCode))

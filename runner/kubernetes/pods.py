@@ -41,6 +41,7 @@ from runner.kubernetes.warm_pool import WarmPool
 from runner.languages import Language
 from runner.sandbox import SessionContext
 from schema import keys
+from schema.events import PodFailed, PodPending, PodProgress, PodReady
 
 log = logging.getLogger(__name__)
 
@@ -113,29 +114,19 @@ class PodManager:
         name = pod["metadata"]["name"]
         started = time.monotonic()
         if not podstatus.is_ready(pod):
-            session.on_event(
-                "pod_pending",
-                {
-                    "sessionId": session.session_id,
-                    "pod": name,
-                    "language": language.name,
-                    "warm": warm,
-                },
+            pending = PodPending(
+                session_id=session.session_id, pod=name, language=language.name, warm=warm
             )
+            session.on_event(*pending.parts())
             pod = await self.wait_ready(session, pod)
         await self.touch(session.session_id)
         self.known[session.session_id] = (name, language.name)
-        session.on_event(
-            "pod_ready",
-            {
-                "sessionId": session.session_id,
-                "pod": name,
-                "language": language.name,
-                "node": pod["spec"].get("nodeName"),
-                "warm": warm,
-                "waitedMs": int((time.monotonic() - started) * 1000),
-            },
-        )
+        ready = PodReady(
+            session_id=session.session_id, pod=name, language=language.name,
+            node=pod["spec"].get("nodeName"), warm=warm,
+            waited_ms=int((time.monotonic() - started) * 1000),
+        )  # fmt: skip
+        session.on_event(*ready.parts())
         return name
 
     def forget(self, session_id: str) -> None:
@@ -245,10 +236,10 @@ class PodManager:
                     line = podstatus.progress(pod)
                     if line != last_line:
                         last_line = line
-                        session.on_event(
-                            "pod_progress",
-                            {"sessionId": session.session_id, "pod": name, "message": line},
+                        progress = PodProgress(
+                            session_id=session.session_id, pod=name, message=line
                         )
+                        session.on_event(*progress.parts())
                     pod = await self._next_version(pod)
         except TimeoutError:
             error = RunnerError(
@@ -259,15 +250,10 @@ class PodManager:
         except RunnerError as failed:
             error = failed
         error.announced = True
-        session.on_event(
-            "pod_failed",
-            {
-                "sessionId": session.session_id,
-                "pod": name,
-                "reason": error.reason,
-                "message": error.message,
-            },
+        failed = PodFailed(
+            session_id=session.session_id, pod=name, reason=error.reason, message=error.message
         )
+        session.on_event(*failed.parts())
         self.forget(session.session_id)
         # A pod that failed to start will not recover; the next run starts a fresh one.
         await asyncio.shield(self.delete(name, quiet=True))

@@ -18,7 +18,8 @@ from collab.connection import Connection, Identity
 from collab.relay import Relay
 from collab.room import Room, RoomError
 from collab.rooms import LocalRooms
-from schema.errors import ApiError
+from schema.errors import ApiError, ErrorCode, RealtimeCode
+from schema.events import ErrorEvent, EventUser, Throttled, UserJoin, UserLeave, UserRemoved
 from server.clock import now_ms
 from server.languages import check_language
 from server.realtime.presence import (
@@ -62,7 +63,7 @@ BACKING_SERVICE_ERRORS = (
 class Refused(Exception):
     """A connection was not admitted; `code` and `message` tell the client why."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: ErrorCode, message: str) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
@@ -76,6 +77,12 @@ class Admission:
     identity: Identity
     room: Room
     expires_at_ms: int
+
+
+def _event_user(identity: Identity) -> EventUser:
+    return EventUser(
+        id=identity.participant_id, name=identity.name, role=identity.role, color=identity.color
+    )
 
 
 class Gateway:
@@ -112,18 +119,20 @@ class Gateway:
         """Check a participant token (and, for doors with the session in the path, that
         it belongs to that session); open the session's room."""
         if not token:
-            raise Refused("UNAUTHORIZED", "connect with auth={'token': <participant token>}")
+            raise Refused(
+                ErrorCode.UNAUTHORIZED, "connect with auth={'token': <participant token>}"
+            )
         row = await self.pool.fetchrow(_TOKEN_OWNER, token_digest(token))
         if row is None:
-            raise Refused("UNAUTHORIZED", "unknown or revoked token")
+            raise Refused(ErrorCode.UNAUTHORIZED, "unknown or revoked token")
         if session_id is not None and row["session_id"] != session_id:
-            raise Refused("FORBIDDEN", "this token belongs to another session")
+            raise Refused(ErrorCode.FORBIDDEN, "this token belongs to another session")
         if row["expires_at"] <= now_ms():
-            raise Refused("SESSION_EXPIRED", "the session has expired")
+            raise Refused(ErrorCode.SESSION_EXPIRED, "the session has expired")
         if row["ended_at"] is not None:
-            raise Refused("SESSION_ENDED", "the interview has ended")
+            raise Refused(ErrorCode.SESSION_ENDED, "the interview has ended")
         if row["kind"] != "participant" or row["id"] is None:
-            raise Refused("UNAUTHORIZED", "an invite token only joins; connect with the "
+            raise Refused(ErrorCode.UNAUTHORIZED, "an invite token only joins; connect with the "
                           "participant token that join returned")  # fmt: skip
         if (
             await open_sockets(self.cache, row["session_id"], str(row["id"]))
@@ -161,9 +170,7 @@ class Gateway:
             self._counted[connection.id] = (connection, room, admission.expires_at_ms)
         if first:
             await self._set_online(identity, True)
-            user = {"id": identity.participant_id, "name": identity.name,
-                    "role": identity.role, "color": identity.color}  # fmt: skip
-            room.announce("user_join", {"user": user, "timestamp": now_ms()})
+            room.announce(*UserJoin(user=_event_user(identity), timestamp=now_ms()).parts())
 
     async def leave(self, connection: Connection, room: Room) -> None:
         identity = connection.identity
@@ -184,7 +191,7 @@ class Gateway:
             log.warning("could not record that %s left", identity.participant_id, exc_info=True)
             return
         if last:
-            room.announce("user_leave", {"userId": identity.participant_id, "timestamp": now_ms()})
+            room.announce(*UserLeave(user_id=identity.participant_id, timestamp=now_ms()).parts())
 
     async def recount(self) -> None:
         """Count this node's sockets in Redis again, after its heartbeat lapsed (the
@@ -203,9 +210,7 @@ class Gateway:
         for identity, room in people.values():
             # Set offline meanwhile (and its leave announced): back online, and say so.
             if await self._set_online(identity, True) is False:
-                user = {"id": identity.participant_id, "name": identity.name,
-                        "role": identity.role, "color": identity.color}  # fmt: skip
-                room.announce("user_join", {"user": user, "timestamp": now_ms()})
+                room.announce(*UserJoin(user=_event_user(identity), timestamp=now_ms()).parts())
 
     async def _set_online(self, identity: Identity, online: bool) -> bool | None:
         """Record the state; return what it was before (None: no such participant)."""
@@ -229,15 +234,14 @@ class Gateway:
             if delay > 0:
                 if budget.should_warn():
                     connection.deliver_event(
-                        "throttled",
-                        {"limit": budget.rate, "retryAfterMs": int(delay * 1000)},
+                        *Throttled(limit=budget.rate, retry_after_ms=int(delay * 1000)).parts()
                     )
                 await asyncio.sleep(delay)
             try:
                 await self._dispatch(connection, room, event, data)
             except RoomError as error:
                 connection.deliver_event(
-                    "error", {"code": error.code, "message": error.message, "event": event}
+                    *ErrorEvent(code=error.code, message=error.message, event=event).parts()
                 )
             except BACKING_SERVICE_ERRORS:
                 # The change may be applied here but not stored or broadcast: this room no
@@ -249,7 +253,7 @@ class Gateway:
     async def _dispatch(self, connection: Connection, room: Room, event: str, data: Any) -> None:
         if event == "yjs":
             if not isinstance(data, bytes | bytearray | memoryview):
-                raise RoomError("INVALID_MESSAGE", "a yjs message must be binary")
+                raise RoomError(RealtimeCode.INVALID_MESSAGE, "a yjs message must be binary")
             room.become_yjs(connection)
             await room.receive_yjs(connection, bytes(data))
             return
@@ -259,28 +263,32 @@ class Gateway:
             return
         room.become_json(connection)
         if not isinstance(data, dict):
-            raise RoomError("INVALID_MESSAGE", f"'{event}' needs an object payload")
+            raise RoomError(RealtimeCode.INVALID_MESSAGE, f"'{event}' needs an object payload")
         if event == "code_change":
             code = data.get("code")
             if not isinstance(code, str):
-                raise RoomError("INVALID_MESSAGE", "code_change needs a string 'code'")
+                raise RoomError(RealtimeCode.INVALID_MESSAGE, "code_change needs a string 'code'")
             await room.receive_code(connection, code)
         elif event == "language_change":
             language = data.get("language")
             if not isinstance(language, str):
-                raise RoomError("INVALID_MESSAGE", "language_change needs a string 'language'")
+                raise RoomError(
+                    RealtimeCode.INVALID_MESSAGE, "language_change needs a string 'language'"
+                )
             try:
                 check_language(language)
             except ApiError as error:
-                raise RoomError("INVALID_MESSAGE", error.message) from None
+                raise RoomError(RealtimeCode.INVALID_MESSAGE, error.message) from None
             await room.set_language(language, connection.identity.participant_id, connection)
         elif event == "cursor_position":
             position = data.get("position")
             if not isinstance(position, dict):
-                raise RoomError("INVALID_MESSAGE", "cursor_position needs a 'position' object")
+                raise RoomError(
+                    RealtimeCode.INVALID_MESSAGE, "cursor_position needs a 'position' object"
+                )
             room.receive_cursor(connection, position)
         else:
-            raise RoomError("UNKNOWN_EVENT", f"unknown event '{event}'")
+            raise RoomError(RealtimeCode.UNKNOWN_EVENT, f"unknown event '{event}'")
 
     # -- closing connections from elsewhere ----------------------------------------------------
 
@@ -297,11 +305,10 @@ class Gateway:
             return
         # Every node that holds the room tells its own clients, so that people lists drop
         # the participant; `user_leave` alone would only show them offline.
-        room.apply_remote_event(
-            "user_removed",
-            {"userId": message["participant_id"], "timestamp": message.get("timestamp", now_ms())},
-            json_only=False,
+        removed = UserRemoved(
+            user_id=message["participant_id"], timestamp=message.get("timestamp", now_ms())
         )
+        room.apply_remote_event(*removed.parts(), json_only=False)
         for connection in list(room.connections.values()):
             if connection.identity.participant_id == message["participant_id"]:
                 connection.close_soon("removed from the session")
@@ -322,8 +329,5 @@ class Gateway:
             # A socket of theirs open on this node means they came back (their user_join
             # follows this message); no leave to show here.
             if participant_id not in here:
-                room.apply_remote_event(
-                    "user_leave",
-                    {"userId": participant_id, "timestamp": message["timestamp"]},
-                    json_only=False,
-                )
+                left = UserLeave(user_id=participant_id, timestamp=message["timestamp"])
+                room.apply_remote_event(*left.parts(), json_only=False)

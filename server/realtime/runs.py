@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from collab.connection import Identity
 from collab.room import Room, RoomError
-from schema.errors import ApiError, ErrorCode
+from schema.errors import ApiError, ErrorCode, RealtimeCode
 from schema.models import CancelRunEvent, RunRequest
 from server import activity
 from server.activity import Actor
@@ -49,7 +49,13 @@ class RunEventAdapter:
                 run_id = str(cancel.run_id) if cancel.run_id is not None else None
                 await self.runs.cancel(identity.session_id, run_id)
         except ValidationError as error:
-            raise RoomError("INVALID_MESSAGE", describe_validation_error(error)) from None
+            raise RoomError(
+                RealtimeCode.INVALID_MESSAGE, describe_validation_error(error)
+            ) from None
         except ApiError as error:
-            code = "INVALID_MESSAGE" if error.code == ErrorCode.INVALID_REQUEST else error.code
-            raise RoomError(str(code), error.message) from None
+            code = (
+                RealtimeCode.INVALID_MESSAGE
+                if error.code == ErrorCode.INVALID_REQUEST
+                else error.code
+            )
+            raise RoomError(code, error.message) from None

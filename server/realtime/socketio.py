@@ -20,6 +20,8 @@ from socketio import packet as socketio_packet
 
 from collab.connection import Connection, Identity
 from collab.room import Room
+from schema.errors import RealtimeCode
+from schema.events import ErrorEvent
 from server.config import Settings
 from server.realtime.gateway import Refused
 from server.realtime.polling import read_polling_bodies_whole
@@ -60,7 +62,8 @@ class SocketIOConnection(Connection):
             )
 
     async def _close(self, reason: str) -> None:
-        await self.server.emit("error", {"code": "DISCONNECTED", "message": reason}, to=self.sid)
+        name, data = ErrorEvent(code=RealtimeCode.DISCONNECTED, message=reason).parts()
+        await self.server.emit(name, data, to=self.sid)
         await self.server.disconnect(self.sid)
 
 

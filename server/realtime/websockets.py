@@ -18,7 +18,8 @@ from aiohttp import WSMsgType, web
 
 from collab import protocol
 from collab.connection import Connection, Identity
-from schema.errors import ApiError, ErrorCode
+from schema.errors import ApiError, ErrorCode, RealtimeCode
+from schema.events import ErrorEvent
 from server.realtime.gateway import Refused
 from server.realtime.socketio import max_message_bytes
 from server.requests import session_id_param
@@ -29,10 +30,10 @@ log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
 
 _REFUSAL_CODES = {
-    "UNAUTHORIZED": ErrorCode.UNAUTHORIZED,
-    "FORBIDDEN": ErrorCode.FORBIDDEN,
-    "SESSION_EXPIRED": ErrorCode.SESSION_EXPIRED,
-    "SESSION_ENDED": ErrorCode.SESSION_ENDED,
+    ErrorCode.UNAUTHORIZED: ErrorCode.UNAUTHORIZED,
+    ErrorCode.FORBIDDEN: ErrorCode.FORBIDDEN,
+    ErrorCode.SESSION_EXPIRED: ErrorCode.SESSION_EXPIRED,
+    ErrorCode.SESSION_ENDED: ErrorCode.SESSION_ENDED,
     "RATE_LIMITED": ErrorCode.RATE_LIMITED,
 }
 
@@ -58,9 +59,8 @@ class WebSocketConnection(Connection):
 
     async def _close(self, reason: str) -> None:
         if not self.yjs:
-            await self.ws.send_str(
-                json.dumps({"type": "error", "data": {"code": "DISCONNECTED", "message": reason}})
-            )
+            name, data = ErrorEvent(code=RealtimeCode.DISCONNECTED, message=reason).parts()
+            await self.ws.send_str(json.dumps({"type": name, "data": data}))
         await self.ws.close(code=4000, message=reason.encode()[:120])
 
 
@@ -86,8 +86,10 @@ async def _serve(request: web.Request, *, yjs: bool) -> web.WebSocketResponse:
             elif message.type in (WSMsgType.TEXT, WSMsgType.BINARY):
                 kind = "binary" if yjs else "text"
                 connection.deliver_event(
-                    "error",
-                    {"code": "INVALID_MESSAGE", "message": f"this endpoint takes {kind} frames"},
+                    *ErrorEvent(
+                        code=RealtimeCode.INVALID_MESSAGE,
+                        message=f"this endpoint takes {kind} frames",
+                    ).parts()
                 )
     finally:
         connection.close_soon("disconnected")
@@ -102,8 +104,9 @@ async def _handle_text(gateway: Any, connection: Connection, room: Any, text: st
         envelope = None
     if not (isinstance(envelope, dict) and isinstance(envelope.get("type"), str)):
         connection.deliver_event(
-            "error",
-            {"code": "INVALID_MESSAGE", "message": 'send {"type": "...", "data": {...}}'},
+            *ErrorEvent(
+                code=RealtimeCode.INVALID_MESSAGE, message='send {"type": "...", "data": {...}}'
+            ).parts()
         )
         return
     await gateway.handle(connection, room, envelope["type"], envelope.get("data"))

@@ -7,6 +7,7 @@ import uuid
 from aiohttp import web
 
 from schema.errors import invalid
+from schema.events import Event, NoteAdded, NoteDeleted, NoteUpdated
 from schema.models import NoteRequest
 from server import notes
 from server.access import READ, WRITE, Caller, require_interviewer, session_caller
@@ -40,8 +41,8 @@ async def _author(request: web.Request, session_id: str) -> tuple[str, uuid.UUID
     return author_of(await _interviewer(request, session_id), "Notes")
 
 
-async def _announce(request: web.Request, session_id: str, name: str, data: dict) -> None:
-    request.app[RELAY].announce(session_id, name, data, roles=notes.INTERVIEWERS)
+async def _announce(request: web.Request, session_id: str, event: Event) -> None:
+    request.app[RELAY].announce(session_id, *event.parts(), roles=notes.INTERVIEWERS)
 
 
 @routes.get(_NOTES)
@@ -57,7 +58,7 @@ async def add_note(request: web.Request) -> web.Response:
     author = await _author(request, session_id)
     body = await read_json(request, NoteRequest)
     note = await notes.add_note(request.app[POOL], session_id, author, body.body, now_ms())
-    await _announce(request, session_id, "note_added", note)
+    await _announce(request, session_id, NoteAdded.model_validate(note))
     return envelope(note, status=201)
 
 
@@ -70,7 +71,7 @@ async def edit_note(request: web.Request) -> web.Response:
     note = await notes.edit_note(
         request.app[POOL], session_id, note_id, author_id, body.body, now_ms()
     )
-    await _announce(request, session_id, "note_updated", note)
+    await _announce(request, session_id, NoteUpdated.model_validate(note))
     return envelope(note)
 
 
@@ -80,7 +81,5 @@ async def delete_note(request: web.Request) -> web.Response:
     note_id = note_id_param(request)
     _, author_id = await _author(request, session_id)
     await notes.delete_note(request.app[POOL], session_id, note_id, author_id)
-    await _announce(
-        request, session_id, "note_deleted", {"id": str(note_id), "sessionId": session_id}
-    )
+    await _announce(request, session_id, NoteDeleted(id=str(note_id), session_id=session_id))
     return web.Response(status=204)

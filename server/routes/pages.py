@@ -46,6 +46,7 @@ def duration_words(seconds: int) -> str:
             return f"{count} {unit}{'s' if count != 1 else ''}"
     return f"{seconds} second{'s' if seconds != 1 else ''}"
 
+
 _SHELL = """<!doctype html>
 <html lang="en">
 <head>

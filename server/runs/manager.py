@@ -43,6 +43,7 @@ from runner.limits import MiB, RunLimits, RunResult, finish_reason
 from runner.sandbox import Sandbox, SessionContext, StreamName
 from schema import keys
 from schema.errors import ApiError, ErrorCode, invalid
+from schema.events import Event, RunError, RunFinished, RunOutput, RunStarted
 from schema.models import RunRequest
 from server.config import Settings
 from server.languages import check_language
@@ -160,11 +161,11 @@ class RunManager:
             raise
         active = ActiveRun(run_id, session_id)
         self.active[run_id] = active
-        room.announce(
-            "run_started",
-            {"runId": run_id, "sessionId": session_id, "language": language.name, "by": by,
-             "timestamp": run["startedAt"]},
+        started = RunStarted(
+            run_id=run_id, session_id=session_id, language=language.name, by=by,
+            timestamp=run["startedAt"],
         )  # fmt: skip
+        room.announce(*started.parts())
         live = LiveOutput(self.cache, session_id, run_id, lock_ttl)
         active.task = asyncio.get_running_loop().create_task(
             self._execute(active, room, language, code, request.stdin, limits, live),
@@ -210,9 +211,12 @@ class RunManager:
         def announce(name: str, data: dict[str, Any]) -> None:
             self.relay.announce(session_id, name, data)
 
+        def tell(event: Event) -> None:
+            self.relay.announce(session_id, *event.parts())
+
         def send(stream: StreamName, text: str) -> None:
             nonlocal seq
-            announce("run_output", {"runId": run_id, "stream": stream, "data": text, "seq": seq})
+            tell(RunOutput(run_id=run_id, stream=stream, data=text, seq=seq))
             live.append(seq, stream, text)
             seq += 1
 
@@ -233,10 +237,7 @@ class RunManager:
                 # Not the program's fault and not ours: say what went wrong, to everyone.
                 log.warning("run %s of session %s: %s", run_id, session_id, error.message)
                 output.feed("stderr", f"\nduet: {error.message}\n".encode())
-                announce(
-                    "run_error",
-                    {"runId": run_id, "reason": error.reason, "message": error.message},
-                )
+                tell(RunError(run_id=run_id, reason=error.reason, message=error.message))
                 result = _no_result(started, active.cancel)
             except Exception:
                 log.exception("run %s of session %s failed in the sandbox", run_id, session_id)
@@ -251,13 +252,14 @@ class RunManager:
             self.active.pop(run_id, None)
             with contextlib.suppress(Exception):
                 await self._release(session_id, run_id)
-        announce(
-            "run_finished",
-            {"runId": run_id, "exitCode": result.exit_code, "signal": result.signal,
-             "durationMs": result.duration_ms, "timedOut": result.timed_out,
-             "memoryExceeded": result.memory_exceeded,
-             "outputTruncated": result.output_truncated, "cancelled": result.cancelled,
-             "stage": result.stage, "reason": reason, "limit": limit},
+        tell(
+            RunFinished(
+                run_id=run_id, exit_code=result.exit_code, signal=result.signal,
+                duration_ms=result.duration_ms, timed_out=result.timed_out,
+                memory_exceeded=result.memory_exceeded,
+                output_truncated=result.output_truncated, cancelled=result.cancelled,
+                stage=result.stage, reason=reason, limit=limit,
+            )
         )  # fmt: skip
 
     async def _release(self, session_id: str, run_id: str) -> None:

@@ -16,6 +16,7 @@ from runner.languages import get_language
 from runner.sandbox import Sandbox, SessionContext
 from schema import keys
 from schema.errors import ApiError, ErrorCode
+from schema.events import PodFailed
 from server.runs.manager import RunManager
 
 log = logging.getLogger(__name__)
@@ -78,15 +79,10 @@ async def restart(manager: RunManager, room: Room, language: str) -> dict[str, A
             if error.announced:
                 return
             # An API failure before the pod existed: pod_failed has not been sent yet.
-            announce(
-                "pod_failed",
-                {
-                    "sessionId": room.session_id,
-                    "pod": None,
-                    "reason": error.reason,
-                    "message": error.message,
-                },
+            failed = PodFailed(
+                session_id=room.session_id, pod=None, reason=error.reason, message=error.message
             )
+            announce(*failed.parts())
 
     task = asyncio.get_running_loop().create_task(start())
     _restarts.add(task)

@@ -3,7 +3,7 @@
 Whatever is queued while a batch is on its way goes out together in the next one, in queue
 order. There is no timer: the first call on an idle batcher goes at once. Used where many
 coroutines make the same kind of Redis round trip at once: stream appends
-(`collab.group_commit`) and rate-limit counts (`server.rate_counter`).
+(`collab.group_commit`) and rate-limit counts (`server.http.rate_counter`).
 """
 
 from __future__ import annotations

@@ -42,6 +42,7 @@ from collab.rebase import apply_full_text, client_base
 from collab.relpos import PositionMirror
 from collab.store import StreamId
 from collab.update_v1 import UpdateInfo, inspect_update
+from schema.clock import now_ms
 from schema.errors import ErrorCode, RealtimeCode
 from schema.events import CodeChange, CursorPoint, CursorPosition, LanguageChange
 
@@ -111,10 +112,6 @@ class JsonClient:
     text: str
     awareness_id: int = field(default_factory=lambda: secrets.randbits(31) + 1)
     rebase_client_id: int | None = None
-
-
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 class Room:

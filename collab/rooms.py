@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Awaitable, Callable, Collection
 from typing import Any
 
@@ -26,6 +25,7 @@ from collab.document import load_doc
 from collab.relay import MessageKind, Relay, raise_if_cancelled
 from collab.room import Room
 from collab.store import DocumentStore
+from schema.clock import now_ms
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +37,6 @@ FOLLOW_BATCH_SECONDS = 0.02
 STOP_SECONDS = 5.0
 # How often idle and expired rooms are looked for (sooner when rooms idle out sooner).
 IDLE_CHECK_SECONDS = 5.0
-
-
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 LanguageWriter = Callable[[str, str], Awaitable[None]]
@@ -192,7 +188,7 @@ class LocalRooms:
         self._dirty.discard(session_id)
         try:
             await self.store.save_snapshot(
-                session_id, room.doc.get_update(), room.through, room.code, _now_ms()
+                session_id, room.doc.get_update(), room.through, room.code, now_ms()
             )
         except Exception:
             # The updates are safe in the stream; the next edit or close tries again.
@@ -219,7 +215,7 @@ class LocalRooms:
             raise_if_cancelled()
             await asyncio.sleep(min(IDLE_CHECK_SECONDS, max(self.idle_seconds / 2, 0.05)))
             cutoff = loop.time() - self.idle_seconds
-            now = _now_ms()
+            now = now_ms()
             renew = loop.time() - last_renewal >= RENEW_INTERVAL
             if renew:
                 last_renewal = loop.time()

@@ -21,12 +21,13 @@ from aiohttp import web
 
 from schema.errors import ApiError, ErrorCode
 from server.activity import Actor
-from server.principals import Principal, optional_principal
-from server.rate_limits import client_ip
-from server.requests import request_token
+from server.auth.authenticate import optional_principal
+from server.auth.principal import Principal
+from server.auth.secret_tokens import token_digest
+from server.http.rate_limits import client_ip
+from server.http.requests import request_token
 from server.sessions import SESSION_COLUMNS, session_from_row
 from server.state import POOL
-from server.tokens import token_digest
 
 _AUTHORIZE = """
 SELECT s.expires_at, s.ended_at, s.owner_id, s.organization_id,

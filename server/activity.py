@@ -6,12 +6,11 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import asyncpg
 
-if TYPE_CHECKING:
-    from server.principals import Principal
+from server.auth.principal import Principal
 
 
 @dataclass(frozen=True)

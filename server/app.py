@@ -21,28 +21,26 @@ from collab.rooms import LocalRooms
 from collab.store import DocumentStore
 from runner.backends import open_backend
 from runner.sandbox import Sandbox
+from schema.clock import now_ms
 from server import sessions
-from server.access_tokens import load_signing_key
+from server.auth.access_tokens import load_signing_key
+from server.auth.passwords import Passwords
 from server.cache import connect_cache
-from server.clock import now_ms
 from server.config import Settings
 from server.database import create_pool, migrate
+from server.http.middleware import cors_middleware, error_middleware
+from server.http.parser_refusals import quiet_parser_refusals
+from server.http.rate_counter import RateCounter
+from server.http.rate_limits import rate_limit_middleware
 from server.languages import SESSION_LANGUAGES
-from server.middleware import cors_middleware, error_middleware
-from server.parser_refusals import quiet_parser_refusals
-from server.passwords import Passwords
-from server.pod_sweep import sweep_pods
-from server.presence_sweep import reconcile_presence
-from server.rate_counter import RateCounter
-from server.rate_limits import rate_limit_middleware
 from server.realtime import websockets
 from server.realtime.gateway import Gateway
 from server.realtime.heartbeat import Heartbeat
 from server.realtime.runs import RunEventAdapter
 from server.realtime.socketio import attach_socketio
-from server.redis_keys import delete_session_keys
 from server.routes import activity as activity_routes
 from server.routes import (
+    api_tokens,
     auth,
     docs,
     evaluations,
@@ -52,13 +50,12 @@ from server.routes import (
     pages,
     participants,
     runtime,
-    tokens,
 )
 from server.routes import runs as run_routes
 from server.routes import sessions as session_routes
 from server.routes import webhooks as webhook_routes
 from server.runs.manager import RunManager
-from server.session_lifecycle import SessionClosed, SessionLifecycle
+from server.session_lifecycle import SessionClosed, SessionLifecycle, delete_session_keys
 from server.state import (
     GATEWAY,
     HEARTBEAT,
@@ -74,8 +71,10 @@ from server.state import (
     SETTINGS,
     STARTED_AT,
 )
-from server.sweep import sweep_expired_sessions
-from server.webhook_delivery import WebhookDelivery
+from server.sweeps.expiry import sweep_expired_sessions
+from server.sweeps.pods import sweep_pods
+from server.sweeps.presence import reconcile_presence
+from server.webhooks.delivery import WebhookDelivery
 
 log = logging.getLogger(__name__)
 
@@ -293,7 +292,7 @@ def create_app(settings: Settings) -> web.Application:
     )
     app.on_shutdown.extend([_cancel_runs, _close_rooms])
     for module in (
-        session_routes, participants, run_routes, runtime, notes, evaluations, auth, tokens,
+        session_routes, participants, run_routes, runtime, notes, evaluations, auth, api_tokens,
         webhook_routes, activity_routes, languages, health, docs, websockets, pages,
     ):  # fmt: skip
         app.router.add_routes(module.routes)

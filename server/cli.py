@@ -16,7 +16,7 @@ from pathlib import Path
 import uvloop
 from aiohttp import web
 
-from server.clock import now_ms
+from schema.clock import now_ms
 from server.config import Settings, find_data_dir
 from server.embedded import EmbeddedServices, embedded_for
 
@@ -49,8 +49,8 @@ def _resolve(settings: Settings) -> tuple[Settings, EmbeddedServices]:
 
 
 def serve(settings: Settings, host: str, port: int) -> None:
-    from server.access_log import RedactingAccessLogger
     from server.app import create_app
+    from server.http.access_log import RedactingAccessLogger
 
     resolved, services = _resolve(settings)
     # Everything alive at start-up (modules, the app) lives for the whole process: moving
@@ -90,7 +90,7 @@ async def _sweep(settings: Settings) -> list[str] | None:
 
     from server.cache import connect_cache
     from server.database import create_pool
-    from server.sweep import sweep_expired_sessions
+    from server.sweeps.expiry import sweep_expired_sessions
 
     assert settings.database_url and settings.redis_url
     await _migrate(settings)
@@ -104,7 +104,7 @@ async def _sweep(settings: Settings) -> list[str] | None:
 
 
 async def _promote(settings: Settings, login: str) -> bool:
-    from server.accounts import promote_to_admin
+    from server.auth.accounts import promote_to_admin
     from server.database import create_pool
 
     assert settings.database_url

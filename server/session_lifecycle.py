@@ -17,17 +17,20 @@ they were registered. A failing hook is logged and never stops the others.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 from uuid import UUID
 
 import asyncpg
+import redis.asyncio as redis
 
 from collab.relay import Relay
 from collab.rooms import LocalRooms
-from server import activity, sessions, webhooks
+from schema import keys
+from server import activity, sessions
 from server.activity import Actor
+from server.webhooks import outbox
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +56,7 @@ class SessionClosed:
 
 SessionClosedHook = Callable[[SessionClosed], Awaitable[None]]
 # Deletes the sessions expired by `now` (ms) and returns their ids; None when another
-# process is at it (`server.sweep.sweep_expired_sessions`).
+# process is at it (`server.sweeps.expiry.sweep_expired_sessions`).
 ExpirySweep = Callable[[int], Awaitable[list[str] | None]]
 
 
@@ -86,7 +89,7 @@ class SessionLifecycle:
                 organization_id=organization_id,
             )  # fmt: skip
             final = sessions.with_document(session, room)
-            await webhooks.enqueue(
+            await outbox.enqueue(
                 connection, organization_id, "session.ended",
                 {"session": final, "code": final["code"], "language": final["language"]}, now,
             )  # fmt: skip
@@ -139,3 +142,20 @@ class SessionLifecycle:
                 await hook(event)
             except Exception:
                 log.exception("a hook of session %s's closing failed", event.session_id)
+
+
+async def delete_session_keys(client: redis.Redis, session_ids: Iterable[str]) -> int:
+    """Remove the sessions' Redis keys with the sessions. Writers also set a TTL at the
+    session's expiry, so a key survives a crash between the Postgres delete and this
+    cleanup by at most that long."""
+    deleted = 0
+    for session_id in session_ids:
+        batch: list[bytes] = []
+        async for key in client.scan_iter(match=keys.session_keys_pattern(session_id), count=500):
+            batch.append(key)
+            if len(batch) >= 500:
+                deleted += await client.unlink(*batch)
+                batch.clear()
+        if batch:
+            deleted += await client.unlink(*batch)
+    return deleted

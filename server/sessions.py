@@ -21,7 +21,7 @@ from collab.store import insert_seed
 from schema.colors import distinct_color
 from schema.errors import ApiError, ErrorCode
 from schema.models import UserInfo
-from server.tokens import new_token, token_digest
+from server.auth.secret_tokens import new_token, token_digest
 
 _PARTICIPANTS_JSON = """
     (SELECT coalesce(json_agg(json_build_object(

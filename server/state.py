@@ -8,9 +8,9 @@ from aiohttp import web
 
 from collab.relay import Relay
 from collab.rooms import LocalRooms
+from server.auth.passwords import Passwords
 from server.config import Settings
-from server.passwords import Passwords
-from server.rate_counter import RateCounter
+from server.http.rate_counter import RateCounter
 from server.realtime.gateway import Gateway
 from server.realtime.heartbeat import Heartbeat
 from server.runs.manager import RunManager

@@ -13,7 +13,7 @@ import jwt
 import pytest
 
 from server.app import create_app
-from server.passwords import Passwords
+from server.auth.passwords import Passwords
 from server.state import JWT_KEY
 from tests.accounts_helpers import PASSWORD, api_token, register
 from tests.conftest import bearer, create_room, expect_error

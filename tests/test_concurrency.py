@@ -6,9 +6,9 @@ import asyncio
 import json
 import secrets
 
+from schema.clock import now_ms
 from schema.models import UserInfo
 from server import sessions
-from server.clock import now_ms
 from server.state import POOL
 from tests.conftest import bearer, create_room, user
 

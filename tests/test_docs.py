@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from server.openapi import OPERATIONS
+from server.http.openapi import OPERATIONS
 
 
 async def test_openapi_lists_every_api_route(client):

@@ -73,6 +73,10 @@ async def test_what_a_room_sends_is_what_the_models_say(aiohttp_client, settings
         await candidate.disconnect()
         await eventually(lambda: watcher.events["user_leave"], what="the leave")
         await eventually(lambda: candidate.events["error"], what="the refusal")
+        await eventually(
+            lambda: watcher.events["code_change"] and watcher.events["cursor_position"],
+            what="the candidate's edit and cursor",
+        )
         seen = {**watcher.events, **{k: v for k, v in candidate.events.items() if k == "error"}}
         expected = {"code_change", "cursor_position", "user_join", "user_leave", "error",
                     "run_started", "run_output", "run_finished"}  # fmt: skip

@@ -3,7 +3,7 @@ expired sessions (readable without the script), and the bundle's assets."""
 
 from __future__ import annotations
 
-from server.clock import now_ms
+from schema.clock import now_ms
 from server.state import POOL
 from tests.conftest import create_room
 

@@ -11,9 +11,9 @@ from typing import Any
 
 from server.app import create_app
 from server.database import PRESENCE_LOCK
-from server.presence_sweep import reconcile_presence
 from server.realtime.presence import heartbeat
 from server.state import GATEWAY, HEARTBEAT, POOL, REDIS, RELAY
+from server.sweeps.presence import reconcile_presence
 from tests.conftest import Backing, create_room, join, user
 from tests.peers import JsonPeer, eventually
 from tests.processes import ServerProcess

@@ -11,7 +11,7 @@ import pytest
 import redis.asyncio as redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from server.rate_counter import RateCounter
+from server.http.rate_counter import RateCounter
 
 
 async def test_concurrent_hits_are_each_counted_once(cache):

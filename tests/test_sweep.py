@@ -11,11 +11,11 @@ import uuid
 
 import asyncpg
 
+from schema.clock import now_ms
 from schema.keys import session_key
-from server.clock import now_ms
 from server.database import SWEEP_LOCK
 from server.state import POOL, REDIS
-from server.sweep import DELIVERY_RETENTION_MS, sweep_expired_sessions
+from server.sweeps.expiry import DELIVERY_RETENTION_MS, sweep_expired_sessions
 from tests.accounts_helpers import register
 from tests.conftest import bearer, create_room, expect_error, join
 

@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from server.tokens import token_digest
+from server.auth.secret_tokens import token_digest
 from tests.conftest import bearer, create_room, expect_error, join, user
 
 SESSION_CALLS = [

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from playwright.async_api import Page, expect
 
+from schema.clock import now_ms
 from server.app import create_app
-from server.clock import now_ms
 from server.state import POOL
 from tests.browser import artifact, chromium
 from tests.conftest import bearer, create_room

@@ -6,8 +6,8 @@ from __future__ import annotations
 import aiohttp
 from playwright.async_api import expect
 
+from schema.clock import now_ms
 from server.app import create_app
-from server.clock import now_ms
 from server.state import POOL
 from tests.browser import artifact
 from tests.conftest import bearer, create_room, join, user

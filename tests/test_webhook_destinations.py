@@ -1,5 +1,5 @@
 """Registration refuses every spelling of this machine that delivery would refuse, by the
-same rule (server/webhook_destinations.py)."""
+same rule (server/webhooks/destinations.py)."""
 
 from __future__ import annotations
 

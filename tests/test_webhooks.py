@@ -17,13 +17,13 @@ import pytest
 from aiohttp import web
 from standardwebhooks.webhooks import Webhook
 
+from schema.clock import now_ms
 from server.app import create_app
-from server.clock import now_ms
-from server.secret_box import SecretUnreadable, seal, unseal
 from server.state import JWT_KEY, POOL, REDIS
-from server.sweep import sweep_expired_sessions
-from server.webhook_delivery import CLAIM_DUE, WebhookDelivery
-from server.webhook_destinations import PublicAddressResolver
+from server.sweeps.expiry import sweep_expired_sessions
+from server.webhooks.delivery import CLAIM_DUE, WebhookDelivery
+from server.webhooks.destinations import PublicAddressResolver
+from server.webhooks.secret_box import SecretUnreadable, seal, unseal
 from tests.accounts_helpers import api_token, owned_session, register, until
 from tests.conftest import bearer, create_room, expect_error, user
 from tests.peers import eventually

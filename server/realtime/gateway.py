@@ -18,9 +18,10 @@ from collab.connection import Connection, Identity
 from collab.relay import Relay
 from collab.room import Room, RoomError
 from collab.rooms import LocalRooms
+from schema.clock import now_ms
 from schema.errors import ApiError, ErrorCode, RealtimeCode
 from schema.events import ErrorEvent, EventUser, Throttled, UserJoin, UserLeave, UserRemoved
-from server.clock import now_ms
+from server.auth.secret_tokens import token_digest
 from server.languages import check_language
 from server.realtime.presence import (
     open_sockets,
@@ -30,7 +31,6 @@ from server.realtime.presence import (
 )
 from server.realtime.recount_gate import RecountGate
 from server.realtime.throttle import MessageBudget
-from server.tokens import token_digest
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ node. Each node counts its own sockets in a Redis hash per session (field
 has lapsed (it crashed) are ignored, so a crash cannot leave someone online forever. The
 first socket and the last one are thereby recognised across nodes; `isOnline` in Postgres
 follows them. Participants whose only sockets were on a crashed node are found and set
-offline by `server.presence_sweep`, with the helpers at the end of this module."""
+offline by `server.sweeps.presence`, with the helpers at the end of this module."""
 
 from __future__ import annotations
 

@@ -11,12 +11,12 @@ from pydantic import ValidationError
 
 from collab.connection import Identity
 from collab.room import Room, RoomError
+from schema.clock import now_ms
 from schema.errors import ApiError, ErrorCode, RealtimeCode
 from schema.models import CancelRunEvent, RunRequest
 from server import activity
 from server.activity import Actor
-from server.clock import now_ms
-from server.requests import describe_validation_error
+from server.http.requests import describe_validation_error
 from server.runs.manager import RunManager
 
 

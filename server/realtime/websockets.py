@@ -20,9 +20,9 @@ from collab import protocol
 from collab.connection import Connection, Identity
 from schema.errors import ApiError, ErrorCode, RealtimeCode
 from schema.events import ErrorEvent
+from server.http.requests import session_id_param
 from server.realtime.gateway import Refused
 from server.realtime.socketio import max_message_bytes
-from server.requests import session_id_param
 from server.state import GATEWAY, SETTINGS
 
 log = logging.getLogger(__name__)

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from schema.clock import now_ms
 from schema.errors import invalid
-from server import accounts, activity, sessions
-from server.clock import now_ms
-from server.principals import require_admin, require_principal
-from server.requests import numeric_cursor, page_limit
-from server.responses import envelope
+from server import activity, sessions
+from server.auth import accounts
+from server.auth.authenticate import require_admin, require_principal
+from server.http.requests import numeric_cursor, page_limit
+from server.http.responses import envelope
 from server.routes.sessions import session_list_params
 from server.state import POOL
 

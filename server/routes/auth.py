@@ -6,16 +6,17 @@ from typing import Any
 
 from aiohttp import web
 
+from schema.clock import now_ms
 from schema.errors import ApiError, ErrorCode
 from schema.models import LoginRequest, RefreshRequest, RegisterRequest
-from server import access_tokens, accounts, activity
-from server.accounts import LoginGrant
+from server import activity
 from server.activity import Actor
-from server.clock import now_ms
-from server.principals import require_user
-from server.rate_limits import client_ip, enforce
-from server.requests import read_json
-from server.responses import envelope, json_response
+from server.auth import access_tokens, accounts
+from server.auth.accounts import LoginGrant
+from server.auth.authenticate import require_user
+from server.http.rate_limits import client_ip, enforce
+from server.http.requests import read_json
+from server.http.responses import envelope, json_response
 from server.state import JWT_KEY, PASSWORDS, POOL, SETTINGS
 
 routes = web.RouteTableDef()

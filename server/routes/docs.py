@@ -6,8 +6,8 @@ from importlib import resources
 
 from aiohttp import web
 
-from server.openapi import openapi_document
-from server.responses import json_response
+from server.http.openapi import openapi_document
+from server.http.responses import json_response
 
 routes = web.RouteTableDef()
 

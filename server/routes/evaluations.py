@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from schema.clock import now_ms
 from schema.models import EvaluationRequest
-from server import activity, evaluations, webhooks
+from server import activity, evaluations
 from server.access import READ, require_interviewer, session_caller
 from server.authors import author_of
-from server.clock import now_ms
-from server.requests import read_json, session_id_param, uuid_param
-from server.responses import envelope
+from server.http.requests import read_json, session_id_param, uuid_param
+from server.http.responses import envelope
 from server.state import POOL
+from server.webhooks import outbox
 
 routes = web.RouteTableDef()
 _EVALUATIONS = "/api/v1/sessions/{session_id}/evaluations"
@@ -37,7 +38,7 @@ async def submit_evaluation(request: web.Request) -> web.Response:
             session_id=session_id, organization_id=caller.organization_id,
             details={"evaluationId": evaluation["id"]},
         )  # fmt: skip
-        await webhooks.enqueue(
+        await outbox.enqueue(
             connection, caller.organization_id, "evaluation.submitted",
             {"sessionId": session_id, "evaluation": evaluation}, now,
         )  # fmt: skip

@@ -10,8 +10,8 @@ import time
 import psutil
 from aiohttp import web
 
-from server.clock import now_ms
-from server.responses import json_response
+from schema.clock import now_ms
+from server.http.responses import json_response
 from server.state import POOL, REDIS, RUNS, SETTINGS, STARTED_AT
 
 routes = web.RouteTableDef()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from runner.languages import detect_languages
-from server.responses import envelope
+from server.http.responses import envelope
 from server.state import RUNS
 
 routes = web.RouteTableDef()

@@ -6,15 +6,15 @@ import uuid
 
 from aiohttp import web
 
+from schema.clock import now_ms
 from schema.errors import invalid
 from schema.events import Event, NoteAdded, NoteDeleted, NoteUpdated
 from schema.models import NoteRequest
 from server import notes
 from server.access import READ, WRITE, Caller, require_interviewer, session_caller
 from server.authors import author_of
-from server.clock import now_ms
-from server.requests import read_json, session_id_param
-from server.responses import envelope
+from server.http.requests import read_json, session_id_param
+from server.http.responses import envelope
 from server.state import POOL, RELAY
 
 routes = web.RouteTableDef()

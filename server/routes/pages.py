@@ -13,9 +13,9 @@ from pathlib import Path
 
 from aiohttp import web
 
+from schema.clock import now_ms
 from schema.errors import ApiError
-from server.clock import now_ms
-from server.requests import session_id_param
+from server.http.requests import session_id_param
 from server.sessions import invite_exists, session_expiry
 from server.state import POOL, SETTINGS
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from schema.clock import now_ms
 from schema.models import UpdateParticipantRequest
 from server import activity, sessions
 from server.access import READ, require_self_or_interviewer, session_caller
-from server.clock import now_ms
-from server.requests import participant_id_param, read_json, session_id_param
-from server.responses import json_response
+from server.http.requests import participant_id_param, read_json, session_id_param
+from server.http.responses import json_response
 from server.state import GATEWAY, POOL
 
 routes = web.RouteTableDef()

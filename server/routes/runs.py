@@ -6,13 +6,13 @@ import uuid
 
 from aiohttp import web
 
+from schema.clock import now_ms
 from schema.errors import invalid
 from schema.models import RunRequest
 from server import activity
 from server.access import READ, WRITE, require_active, session_caller, session_caller_and_fetch
-from server.clock import now_ms
-from server.requests import read_json, session_id_param
-from server.responses import envelope
+from server.http.requests import read_json, session_id_param
+from server.http.responses import envelope
 from server.runs import history
 from server.state import POOL, REDIS, ROOMS, RUNS
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from schema.clock import now_ms
 from server.access import (
     READ,
     WRITE,
@@ -13,9 +14,8 @@ from server.access import (
     session_caller,
     session_caller_and_fetch,
 )
-from server.clock import now_ms
-from server.requests import session_id_param
-from server.responses import envelope
+from server.http.requests import session_id_param
+from server.http.responses import envelope
 from server.runs import runtime
 from server.state import ROOMS, RUNS
 

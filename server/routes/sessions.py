@@ -7,6 +7,7 @@ from typing import Any
 import asyncpg
 from aiohttp import web
 
+from schema.clock import now_ms
 from schema.errors import ApiError, ErrorCode, invalid
 from schema.models import (
     CreateSessionRequest,
@@ -14,7 +15,7 @@ from schema.models import (
     SaveCodeRequest,
     UpdateSessionRequest,
 )
-from server import activity, idempotency, sessions, webhooks
+from server import activity, sessions
 from server.access import (
     READ,
     WRITE,
@@ -26,14 +27,16 @@ from server.access import (
     session_ended,
 )
 from server.activity import Actor
-from server.clock import now_ms
+from server.auth.authenticate import optional_principal, require_principal
+from server.auth.principal import Principal
 from server.config import Settings
+from server.http import idempotency
+from server.http.rate_limits import client_ip
+from server.http.requests import check_size, read_json, request_token, session_id_param
+from server.http.responses import envelope
 from server.languages import check_language
-from server.principals import Principal, optional_principal, require_principal
-from server.rate_limits import client_ip
-from server.requests import check_size, read_json, request_token, session_id_param
-from server.responses import envelope
 from server.state import JWT_KEY, LIFECYCLE, POOL, ROOMS, SETTINGS
+from server.webhooks import outbox
 
 routes = web.RouteTableDef()
 
@@ -132,7 +135,7 @@ async def create_session(request: web.Request) -> web.Response:
             connection, actor, "session_created", now, session_id=session["id"],
             organization_id=organization_id, details={"title": session["title"]},
         )  # fmt: skip
-        await webhooks.enqueue(
+        await outbox.enqueue(
             connection, organization_id, "session.created", {"session": session}, now
         )
         if key is not None:
@@ -302,7 +305,7 @@ async def join_session(request: web.Request) -> web.Response:
             connection, actor, "session_joined", now, session_id=session_id,
             organization_id=caller.organization_id, details={"role": participant["role"]},
         )  # fmt: skip
-        await webhooks.enqueue(
+        await outbox.enqueue(
             connection, caller.organization_id, "participant.joined",
             {"sessionId": session_id, "participant": participant}, now,
         )  # fmt: skip

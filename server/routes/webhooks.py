@@ -8,16 +8,18 @@ from typing import Any
 import asyncpg
 from aiohttp import web
 
+from schema.clock import now_ms
 from schema.models import CreateWebhookRequest
-from server import activity, idempotency, webhooks
+from server import activity
 from server.activity import Actor
-from server.clock import now_ms
-from server.principals import require_principal
-from server.rate_limits import client_ip
-from server.requests import numeric_cursor, page_limit, read_json, uuid_param
-from server.responses import envelope
+from server.auth.authenticate import require_principal
+from server.http import idempotency
+from server.http.rate_limits import client_ip
+from server.http.requests import numeric_cursor, page_limit, read_json, uuid_param
+from server.http.responses import envelope
 from server.state import JWT_KEY, POOL, SETTINGS
-from server.webhook_destinations import check_destination
+from server.webhooks import endpoints
+from server.webhooks.destinations import check_destination
 
 routes = web.RouteTableDef()
 
@@ -51,7 +53,7 @@ async def create_webhook(request: web.Request) -> web.Response:
 
     created_by = principal.id if principal.kind == "user" else None
     try:
-        webhook, secret = await webhooks.create_webhook(
+        webhook, secret = await endpoints.create_webhook(
             pool, principal.organization_id, created_by, url, list(body.events),
             body.description, now, request.app[JWT_KEY], in_transaction=record,
         )  # fmt: skip
@@ -67,7 +69,7 @@ async def _replay(
     request: web.Request, organization_id: uuid.UUID, stored: dict[str, Any]
 ) -> web.Response:
     webhook_id = uuid.UUID(stored["body"]["webhookId"])
-    webhook, secret = await webhooks.fetch_webhook_with_secret(
+    webhook, secret = await endpoints.fetch_webhook_with_secret(
         request.app[POOL], organization_id, webhook_id, request.app[JWT_KEY]
     )
     response = envelope(webhook, status=201, secret=secret)
@@ -78,7 +80,7 @@ async def _replay(
 @routes.get("/api/v1/webhooks")
 async def list_webhooks(request: web.Request) -> web.Response:
     principal = await require_principal(request, READ)
-    return envelope(await webhooks.list_webhooks(request.app[POOL], principal.organization_id))
+    return envelope(await endpoints.list_webhooks(request.app[POOL], principal.organization_id))
 
 
 @routes.get("/api/v1/webhooks/{webhook_id}")
@@ -86,7 +88,7 @@ async def get_webhook(request: web.Request) -> web.Response:
     webhook_id = uuid_param(request, "webhook_id", "webhookId")
     principal = await require_principal(request, READ)
     return envelope(
-        await webhooks.fetch_webhook(request.app[POOL], principal.organization_id, webhook_id)
+        await endpoints.fetch_webhook(request.app[POOL], principal.organization_id, webhook_id)
     )
 
 
@@ -95,7 +97,7 @@ async def delete_webhook(request: web.Request) -> web.Response:
     webhook_id = uuid_param(request, "webhook_id", "webhookId")
     principal = await require_principal(request, WRITE)
     now = now_ms()
-    await webhooks.delete_webhook(request.app[POOL], principal.organization_id, webhook_id)
+    await endpoints.delete_webhook(request.app[POOL], principal.organization_id, webhook_id)
     await activity.record(
         request.app[POOL], Actor.of(principal, client_ip(request)), "webhook_deleted", now,
         details={"webhookId": str(webhook_id)},
@@ -110,6 +112,6 @@ async def list_deliveries(request: web.Request) -> web.Response:
     limit, before = page_limit(request), numeric_cursor(request)
     principal = await require_principal(request, READ)
     pool = request.app[POOL]
-    await webhooks.fetch_webhook(pool, principal.organization_id, webhook_id)
-    page, next_cursor = await webhooks.list_deliveries(pool, webhook_id, limit, before)
+    await endpoints.fetch_webhook(pool, principal.organization_id, webhook_id)
+    page, next_cursor = await endpoints.list_deliveries(pool, webhook_id, limit, before)
     return envelope(page, nextCursor=next_cursor)

@@ -17,10 +17,10 @@ import asyncpg
 import redis.asyncio as redis
 
 from runner.limits import RunReason, RunResult
+from schema.clock import now_ms
 from schema.errors import ApiError, ErrorCode
-from server import webhooks
-from server.clock import now_ms
 from server.runs.live_output import read_live_output
+from server.webhooks import outbox
 
 log = logging.getLogger(__name__)
 
@@ -166,7 +166,7 @@ async def record_finish(
             if row is not None:
                 # The output stays behind GET /runs/{id}: it can be a mebibyte.
                 run = {**run_from_row(row), "output": None}
-                await webhooks.enqueue(
+                await outbox.enqueue(
                     connection, organization_id, "run.finished",
                     {"sessionId": session_id, "run": run}, now_ms(),
                 )  # fmt: skip

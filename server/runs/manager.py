@@ -46,8 +46,8 @@ from schema.errors import ApiError, ErrorCode, invalid
 from schema.events import Event, RunError, RunFinished, RunOutput, RunStarted
 from schema.models import RunRequest
 from server.config import Settings
+from server.http.requests import check_size
 from server.languages import check_language
-from server.requests import check_size
 from server.runs.history import fetch_run, record_finish, record_start
 from server.runs.live_output import LiveOutput
 from server.runs.output import CoalescedOutput

@@ -13,8 +13,8 @@ import redis.asyncio as redis
 from runner.kubernetes.backend import KubernetesSandbox
 from runner.languages import get_language
 from runner.sandbox import SessionContext
-from server.pod_sweep import sweep_pods
 from server.state import POOL, REDIS, RUNS
+from server.sweeps.pods import sweep_pods
 from tests.conftest import bearer, create_room, expect_error, join
 from tests.kube.conftest import NAMESPACE, app_on_kube, kube_settings
 from tests.peers import eventually

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from schema.clock import now_ms
 from schema.models import CreateApiTokenRequest
-from server import activity, api_tokens
+from server import activity
 from server.activity import Actor
-from server.clock import now_ms
-from server.principals import require_user
-from server.rate_limits import client_ip
-from server.requests import read_json, uuid_param
-from server.responses import envelope
+from server.auth import api_tokens
+from server.auth.authenticate import require_user
+from server.http.rate_limits import client_ip
+from server.http.requests import read_json, uuid_param
+from server.http.responses import envelope
 from server.state import POOL
 
 routes = web.RouteTableDef()

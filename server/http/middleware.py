@@ -10,7 +10,7 @@ import redis.exceptions
 from aiohttp import web
 
 from schema.errors import ApiError, ErrorCode
-from server.responses import error_response
+from server.http.responses import error_response
 from server.routes.pages import not_found_page, wants_page
 from server.state import SETTINGS
 

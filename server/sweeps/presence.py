@@ -24,7 +24,7 @@ from uuid import UUID
 import asyncpg
 import redis.asyncio as redis
 
-from server.clock import now_ms
+from schema.clock import now_ms
 from server.database import PRESENCE_LOCK
 from server.realtime.presence import find_lapsed, forget_fields
 

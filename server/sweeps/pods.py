@@ -13,8 +13,8 @@ import asyncpg
 import redis.asyncio as redis
 
 from runner.sandbox import Sandbox
+from schema.clock import now_ms
 from schema.keys import POD_SWEEP_LOCK
-from server.clock import now_ms
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from typing import Any
 import asyncpg
 
 from schema.errors import ApiError, ErrorCode
-from server.tokens import new_token, token_digest
+from server.auth.secret_tokens import new_token, token_digest
 
 MAX_TOKENS_PER_ORGANIZATION = 100
 

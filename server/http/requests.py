@@ -10,7 +10,7 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from schema.errors import ApiError, ErrorCode, invalid
-from server.tokens import bearer_token
+from server.auth.secret_tokens import bearer_token
 
 Model = TypeVar("Model", bound=BaseModel)
 

@@ -18,13 +18,13 @@ import time
 import aiohttp
 import asyncpg
 
+from schema.clock import now_ms
 from schema.errors import ApiError
-from server.access_tokens import load_signing_key
-from server.clock import now_ms
+from server.auth.access_tokens import load_signing_key
 from server.config import Settings
-from server.secret_box import SecretUnreadable, unseal
-from server.webhook_destinations import PublicAddressResolver, check_destination
-from server.webhook_signing import headers
+from server.webhooks.destinations import PublicAddressResolver, check_destination
+from server.webhooks.secret_box import SecretUnreadable, unseal
+from server.webhooks.signing import headers
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ class WebhookDelivery:
     ) -> None:
         self.pool = pool
         self.settings = settings
-        # Unseals the stored signing secrets (server/secret_box.py).
+        # Unseals the stored signing secrets (server/webhooks/secret_box.py).
         self.server_key = server_key if server_key is not None else load_signing_key(settings)
         self._task: asyncio.Task[None] | None = None
         self._http: aiohttp.ClientSession | None = None

@@ -18,7 +18,7 @@ from aiohttp import web
 
 from schema import keys
 from schema.errors import ApiError, ErrorCode
-from server.requests import request_token
+from server.http.requests import request_token
 from server.state import RATE_COUNTER, SETTINGS
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

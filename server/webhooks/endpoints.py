@@ -1,33 +1,19 @@
-"""Webhook endpoints of an organization, and the outbox that feeds them.
-
-`enqueue` writes one delivery per subscribed endpoint on the caller's connection, inside
-the transaction of the change it reports: the change and its notification commit or roll
-back together. `server/webhook_delivery.py` sends them.
-"""
+"""Webhook endpoints of an organization (create, list, read, delete) and their deliveries
+as the API shows them. The outbox that fills them is `server/webhooks/outbox.py`."""
 
 from __future__ import annotations
 
 import json
-import secrets
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
 
 from schema.errors import ApiError, ErrorCode
-from server.secret_box import seal, unseal
-from server.webhook_signing import new_secret
+from server.webhooks.secret_box import seal, unseal
+from server.webhooks.signing import new_secret
 
-EVENTS = (
-    "session.created",
-    "participant.joined",
-    "run.finished",
-    "session.ended",
-    "session.expired",
-    "evaluation.submitted",
-)
 MAX_WEBHOOKS_PER_ORGANIZATION = 20
 
 
@@ -131,50 +117,6 @@ async def delete_webhook(
     )
     if deleted is None:
         raise ApiError(ErrorCode.WEBHOOK_NOT_FOUND, "Webhook not found")
-
-
-def new_message_id() -> str:
-    return "msg_" + secrets.token_hex(16)
-
-
-def iso_time(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds")
-
-
-async def enqueue(
-    connection: asyncpg.Connection,
-    organization_id: uuid.UUID | None,
-    event: str,
-    data: dict[str, Any],
-    now: int,
-) -> int:
-    """Write a delivery of `event` for each endpoint subscribed to it; returns how many."""
-    assert event in EVENTS, event
-    if organization_id is None:
-        return 0
-    webhook_ids = await connection.fetch(
-        "SELECT id FROM webhooks WHERE organization_id = $1 AND $2 = ANY(events)",
-        organization_id,
-        event,
-    )
-    if not webhook_ids:
-        return 0
-    payload = json.dumps(
-        {"type": event, "timestamp": iso_time(now), "data": data}, ensure_ascii=False
-    )
-    session_id = session_of(data)
-    await connection.executemany(
-        "INSERT INTO webhook_deliveries (id, webhook_id, event, payload, created_at,"
-        " next_attempt_at, session_id) VALUES ($1, $2, $3, $4, $5, $5, $6)",
-        [(new_message_id(), row["id"], event, payload, now, session_id) for row in webhook_ids],
-    )
-    return len(webhook_ids)
-
-
-def session_of(data: dict[str, Any]) -> str:
-    """The session an event is about: every event's data names it, as `sessionId` or as
-    the whole `session`. Deliveries are ordered per endpoint and session by it."""
-    return str(data["sessionId"] if "sessionId" in data else data["session"]["id"])
 
 
 def delivery_from_row(row: asyncpg.Record, attempts: list[dict[str, Any]]) -> dict[str, Any]:

@@ -1,48 +1,25 @@
-"""Who is calling with an account credential: a user's access token (JWT) or an
-organization API token (`dk_…`). Participant and invite tokens are not principals; they
-open one session and are resolved by `server/access.py`.
+"""Finding who is calling with an account credential: a user's access token (JWT) or an
+organization API token (`dk_…`), as a `Principal`. Participant and invite tokens are not
+principals; they open one session and are resolved by `server/access.py`.
 
 A principal is looked up once per request and kept on it.
 """
 
 from __future__ import annotations
 
-import uuid
-from dataclasses import dataclass
-from typing import Literal
-
 import asyncpg
 from aiohttp import web
 
+from schema.clock import now_ms
 from schema.errors import ApiError, ErrorCode
-from server import access_tokens
-from server.clock import now_ms
-from server.requests import request_token
+from server.auth import access_tokens
+from server.auth.principal import SCOPES, Principal
+from server.auth.secret_tokens import is_kind, token_digest
+from server.http.requests import request_token
 from server.state import JWT_KEY, POOL
-from server.tokens import is_kind, token_digest
 
-# Every scope an API token can hold; an account holds all of them.
-SCOPES = ("sessions:read", "sessions:write", "webhooks:read", "webhooks:write", "activity:read")
 _LAST_USED_GRANULARITY_MS = 60_000
 _PRINCIPAL = web.RequestKey("principal", object)
-
-
-@dataclass(frozen=True)
-class Principal:
-    kind: Literal["user", "api_token"]
-    id: uuid.UUID
-    organization_id: uuid.UUID
-    name: str
-    role: Literal["user", "admin", "api"]
-    scopes: frozenset[str]
-    family_id: uuid.UUID | None = None
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role == "admin"
-
-    def has_scope(self, scope: str) -> bool:
-        return scope in self.scopes
 
 
 def unauthorized(message: str = "Invalid or expired access token") -> ApiError:

@@ -12,11 +12,12 @@ import logging
 import asyncpg
 import redis.asyncio as redis
 
-from server import evaluations, webhooks
+from server import evaluations
 from server.database import SWEEP_LOCK
-from server.idempotency import forget_expired
-from server.redis_keys import delete_session_keys
+from server.http.idempotency import forget_expired
+from server.session_lifecycle import delete_session_keys
 from server.sessions import SESSION_COLUMNS, session_from_row
+from server.webhooks import outbox
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +69,7 @@ async def _announce_expiries(connection: asyncpg.Connection, session_ids: list[s
             "language": session["language"],
             "evaluations": await evaluations.list_for_session(connection, session["id"]),
         }
-        await webhooks.enqueue(
+        await outbox.enqueue(
             connection, row["organization_id"], "session.expired", data, row["expired_at"]
         )
 

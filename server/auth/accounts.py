@@ -16,7 +16,7 @@ from typing import Any
 import asyncpg
 
 from schema.errors import ApiError, ErrorCode
-from server.tokens import new_token, token_digest
+from server.auth.secret_tokens import new_token, token_digest
 
 USER_COLUMNS = (
     "u.id, u.username, u.email, u.role, u.created_at, u.updated_at, u.last_login_at,"

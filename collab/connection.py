@@ -1,4 +1,4 @@
-"""One client of a room, whatever door it came through (Socket.IO, y-websocket, seed WS).
+"""One client of a room, whatever door it came through (Socket.IO, y-websocket, v1 API WebSocket).
 
 A transport subclasses `Connection` and implements `_write` (put one outgoing message on
 the wire) and `_close` (drop the client). The room only ever calls `deliver`, which never

@@ -1,4 +1,4 @@
-"""Time as the seed counts it: Unix milliseconds."""
+"""Time as the v1 API counts it: Unix milliseconds."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """CSS color validation for participant colors.
 
-The seed uses HSL strings ("hsl(250, 84%, 54%)"), but browsers send any CSS
+The v1 API uses HSL strings ("hsl(250, 84%, 54%)"), but browsers send any CSS
 color; we accept the CSS Color 4 forms a color picker can produce and reject
 anything else, so a color can be put into a style attribute safely.
 """

@@ -1,4 +1,4 @@
-"""The seed's error codes and the one exception type that carries them.
+"""The v1 API's error codes and the one exception type that carries them.
 
 Handlers raise `ApiError`; one middleware turns it into
 `{"success": false, "error": "...", "code": "..."}` with the matching status.
@@ -71,7 +71,7 @@ STATUS_OF: dict[ErrorCode, int] = {
 
 
 class ApiError(Exception):
-    """An error the client should see, with the seed's code and message."""
+    """An error the client should see, with the v1 API's code and message."""
 
     def __init__(
         self, code: ErrorCode, message: str, headers: dict[str, str] | None = None

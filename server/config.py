@@ -183,7 +183,7 @@ class Settings(BaseSettings):
     def client_max_size(self) -> int:
         # JSON can spell one byte of code as six ("\u0000"-style escapes), so the HTTP body
         # limit sits well above the code limit; the code limit itself is checked on the
-        # decoded text and answers 413 in the seed's shape either way.
+        # decoded text and answers 413 in the v1 API's shape either way.
         return self.max_code_bytes * 6 + 65_536
 
     def kube_settings(self) -> KubeSettings:

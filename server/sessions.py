@@ -1,6 +1,6 @@
 """Sessions, participants and their tokens in Postgres: every query the REST API makes.
 
-Functions take a connection (or pool) and plain values and return plain dicts in the seed's
+Functions take a connection (or pool) and plain values and return plain dicts in the v1 API's
 camelCase shapes, ready to serialise; permission decisions live in `server/access.py`.
 """
 

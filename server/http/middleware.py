@@ -1,4 +1,4 @@
-"""The two middlewares every request passes: errors in the seed's shape, and CORS."""
+"""The two middlewares every request passes: errors in the v1 API's shape, and CORS."""
 
 from __future__ import annotations
 

@@ -202,7 +202,7 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("delete", f"{_SESSION}/notes/{{noteId}}", "Delete your note", None, 204,
               tag="notes", parameters=("noteId",),
               errors=(*_SESSION_ERRORS, ErrorCode.NOTE_NOT_FOUND)),
-    Operation("get", "/api/v1/health", "Liveness in the seed's shape", models.Health,
+    Operation("get", "/api/v1/health", "Liveness in the v1 API's shape", models.Health,
               auth=None, tag="health"),
     Operation("get", "/api/v1/health/detailed", "Memory, CPU, platform and backing services",
               models.DetailedHealth, auth=None, tag="health"),

@@ -1,4 +1,4 @@
-"""The seed's envelope: `{"success": true, "data": ...}` and its error twin."""
+"""The v1 API's envelope: `{"success": true, "data": ...}` and its error twin."""
 
 from __future__ import annotations
 

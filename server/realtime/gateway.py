@@ -1,4 +1,4 @@
-"""What every realtime door (Socket.IO, y-websocket, the seed's WebSocket) shares: admitting
+"""What every realtime door (Socket.IO, y-websocket, the v1 API's WebSocket) shares: admitting
 a connection by its participant token, dispatching its messages to the room in order, and
 letting it go. A transport only turns its frames into `handle(...)` calls.
 """
@@ -104,7 +104,7 @@ class Gateway:
         self._budgets: dict[str, MessageBudget] = {}
         # `run` and `run_cancel` go to the run manager.
         self.runs = runs
-        # Seed 002: 10 realtime connections per user (checked at connect; concurrent
+        # The DevPocket API: 10 realtime connections per user (checked at connect; concurrent
         # connects may overshoot by the few that race).
         self.max_sockets_per_user = max_sockets_per_user
         relay.on("participant_removed", self._participant_removed)

@@ -1,7 +1,7 @@
 """The Socket.IO door (python-socketio on the aiohttp app, path `/socket.io`, namespace `/`).
 
 Connect with `auth={"token": <participant token>}` (or `?token=`). Events: `yjs` (one binary
-y-websocket-framed message), the seed's `code_change`, `language_change`, `cursor_position`;
+y-websocket-framed message), the v1 API's `code_change`, `language_change`, `cursor_position`;
 the server emits `yjs`, `code_change`, `language_change`, `cursor_position`, `user_join`,
 `user_leave`, `throttled` and `error`. Rooms are ours (`collab.room`), not Socket.IO's: each
 node emits only to its own sockets, one sid at a time, through the connection's outbox.

@@ -2,10 +2,10 @@
 
 * `GET /yjs/{sessionId}?token=…`: the y-websocket protocol (binary frames), so the stock
   `WebsocketProvider(serverUrl="ws://host/yjs", roomname=sessionId, {params: {token}})` works.
-* `GET /ws/sessions/{sessionId}?token=…`: the seed's endpoint; text frames carrying
-  `{"type": …, "data": …}` both ways, with the seed's events.
+* `GET /ws/sessions/{sessionId}?token=…`: the v1 API's endpoint; text frames carrying
+  `{"type": …, "data": …}` both ways, with the v1 API's events.
 
-A bad token is refused before the upgrade with the seed's HTTP error shape.
+A bad token is refused before the upgrade with the v1 API's HTTP error shape.
 """
 
 from __future__ import annotations
@@ -118,5 +118,5 @@ async def yjs_websocket(request: web.Request) -> web.WebSocketResponse:
 
 
 @routes.get("/ws/sessions/{session_id}")
-async def seed_websocket(request: web.Request) -> web.WebSocketResponse:
+async def v1_websocket(request: web.Request) -> web.WebSocketResponse:
     return await _serve(request, yjs=False)

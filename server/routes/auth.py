@@ -40,7 +40,7 @@ def _grant_response(request: web.Request, grant: LoginGrant, status: int = 200) 
         "expires_in": settings.access_token_ttl,
         "user": grant.user,
     }
-    # The seed's token response at the top level, and the same inside the usual envelope.
+    # The v1 API's token response at the top level, and the same inside the usual envelope.
     return json_response({"success": True, **tokens, "data": tokens}, status=status)
 
 

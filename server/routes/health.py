@@ -1,4 +1,4 @@
-"""Health checks, each in its seed's shape (not wrapped in the envelope)."""
+"""Health checks, each in its API's shape (v1 or DevPocket) (not wrapped in the envelope)."""
 
 from __future__ import annotations
 

@@ -21,7 +21,7 @@ async def list_participants(request: web.Request) -> web.Response:
     pool = request.app[POOL]
     await session_caller(request, session_id, now_ms(), scope=READ)
     participants = await sessions.list_participants(pool, session_id)
-    # The seed answers with a bare {"participants": [...]}; keep that key beside the envelope.
+    # The v1 API answers with a bare {"participants": [...]}; keep that key beside the envelope.
     return json_response(
         {"success": True, "data": {"participants": participants}, "participants": participants}
     )
@@ -38,7 +38,7 @@ async def update_participant(request: web.Request) -> web.Response:
     participant = await sessions.update_participant(
         pool, session_id, participant_id, body.model_dump(exclude_unset=True)
     )
-    # The seed answers with the bare participant; keep its fields beside the envelope.
+    # The v1 API answers with the bare participant; keep its fields beside the envelope.
     return json_response({**participant, "success": True, "data": participant})
 
 

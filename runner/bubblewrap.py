@@ -43,6 +43,7 @@ from runner.supervisor_spec import (
     SupervisorSpec,
     read_report,
     run_result,
+    step_rlimits,
     write_all_and_close,
 )
 from runner.userns import create_user_namespace
@@ -234,15 +235,7 @@ class BubblewrapSandbox(LocalSessions):
 
     def _rlimits(self, language: Language | None, limits: RunLimits) -> dict[str, list[int]]:
         rl = {
-            # Soft limit sends SIGXCPU; the hard one a second later is SIGKILL.
-            "RLIMIT_CPU": [limits.cpu_time_s, limits.cpu_time_s + 1],
-            # The hard limit is what a compile step may raise itself to (its outputs are
-            # bounded by the workspace tmpfs anyway); the program gets the soft one.
-            "RLIMIT_FSIZE": [
-                limits.file_size_bytes,
-                max(limits.file_size_bytes, limits.workspace_bytes),
-            ],
-            "RLIMIT_CORE": [0, 0],
+            **step_rlimits(limits),
             "RLIMIT_NOFILE": [1024, 1024],
             # Counted per uid within the run's own user namespace, so per run.
             "RLIMIT_NPROC": [limits.processes] * 2,

@@ -21,10 +21,25 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from runner.limits import RunResult
+from runner.limits import RunLimits, RunResult
 from runner.streaming import DriveOutcome, read_available
 
 READY = b"R"
+
+
+def step_rlimits(limits: RunLimits) -> dict[str, list[int]]:
+    """The rlimits every local backend sets on each step."""
+    return {
+        # Soft limit sends SIGXCPU; the hard one a second later is SIGKILL.
+        "RLIMIT_CPU": [limits.cpu_time_s, limits.cpu_time_s + 1],
+        # The hard limit is what a compile step may raise itself to (its outputs are
+        # bounded by the workspace tmpfs anyway); the program gets the soft one.
+        "RLIMIT_FSIZE": [
+            limits.file_size_bytes,
+            max(limits.file_size_bytes, limits.workspace_bytes),
+        ],
+        "RLIMIT_CORE": [0, 0],
+    }
 
 
 @dataclass(frozen=True)

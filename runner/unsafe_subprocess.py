@@ -16,7 +16,13 @@ from runner.limits import RunLimits, RunResult, SandboxCheck
 from runner.local import LocalSessions
 from runner.sandbox import SessionContext
 from runner.streaming import drive
-from runner.supervisor_spec import SupervisorSpec, read_report, run_result, write_all_and_close
+from runner.supervisor_spec import (
+    SupervisorSpec,
+    read_report,
+    run_result,
+    step_rlimits,
+    write_all_and_close,
+)
 
 SUPERVISOR_PATH = str(Path(__file__).with_name("supervisor.py"))
 
@@ -55,12 +61,7 @@ class UnsafeSubprocessSandbox(LocalSessions):
             spec = SupervisorSpec(
                 steps=job.steps,
                 rlimits={
-                    "RLIMIT_CPU": [limits.cpu_time_s, limits.cpu_time_s + 1],
-                    "RLIMIT_FSIZE": [
-                        limits.file_size_bytes,
-                        max(limits.file_size_bytes, limits.workspace_bytes),
-                    ],
-                    "RLIMIT_CORE": [0, 0],
+                    **step_rlimits(limits),
                     "RLIMIT_AS": [limits.memory_bytes * language.address_space_factor] * 2,
                 },
                 files=dict(job.files),

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 
 import redis.asyncio as redis
 import redis.exceptions
@@ -22,21 +23,15 @@ from server.realtime.presence import heartbeat
 log = logging.getLogger(__name__)
 
 
+@dataclass
 class Heartbeat:
-    def __init__(
-        self,
-        cache: redis.Redis,
-        node_id: str,
-        ttl_ms: int,
-        on_lapse: Callable[[], Awaitable[None]],
-    ) -> None:
-        self.cache = cache
-        self.node_id = node_id
-        self.ttl_ms = ttl_ms
-        self.on_lapse = on_lapse
-        self._beaten = False
-        self._lapse_pending = False
-        self._task: asyncio.Task[None] | None = None
+    cache: redis.Redis
+    node_id: str
+    ttl_ms: int
+    on_lapse: Callable[[], Awaitable[None]]
+    _beaten: bool = field(default=False, init=False)
+    _lapse_pending: bool = field(default=False, init=False)
+    _task: asyncio.Task[None] | None = field(default=None, init=False)
 
     async def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run(), name="duet-heartbeat")

@@ -7,7 +7,6 @@ Run with `make bench` or `python -m bench.accounts [--seconds N] [--clients N]`.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import json
@@ -19,7 +18,7 @@ from aiohttp import web
 
 from bench.api import _run_clients, _user
 from bench.server import running_server
-from bench.stats import percentile, print_table, summary
+from bench.stats import percentile, run_load_table, summary
 
 PASSWORD = "correct horse battery"
 WEBHOOK_SAMPLES = 40
@@ -58,18 +57,23 @@ async def bench(seconds: float, clients: int) -> list[dict[str, object]]:
             }) as response:  # fmt: skip
                 access = (await response.json())["access_token"]
             owner = {"Authorization": f"Bearer {access}"}
-            async with http.post("/api/v1/tokens", headers=owner,
-                                 json={"name": "bench", "scopes": ["sessions:read"]}) as r:
+            async with http.post(
+                "/api/v1/tokens", headers=owner, json={"name": "bench", "scopes": ["sessions:read"]}
+            ) as r:
                 api = {"Authorization": f"Bearer {(await r.json())['token']}"}
-            async with http.post("/api/v1/sessions", headers=owner,
-                                 json={"creator": _user("Ivy"), "code": "print(1)"}) as r:
+            async with http.post(
+                "/api/v1/sessions",
+                headers=owner,
+                json={"creator": _user("Ivy"), "code": "print(1)"},
+            ) as r:
                 created = await r.json()
             path = f"/api/v1/sessions/{created['data']['id']}"
             participant = {"Authorization": f"Bearer {created['token']}"}
 
             async def login() -> bool:
-                async with http.post("/api/v1/auth/login",
-                                     json={"username": name, "password": PASSWORD}) as r:
+                async with http.post(
+                    "/api/v1/auth/login", json={"username": name, "password": PASSWORD}
+                ) as r:
                     await r.read()
                     return r.status == 200
 
@@ -81,17 +85,28 @@ async def bench(seconds: float, clients: int) -> list[dict[str, object]]:
 
                 return read
 
-            results = [summary("login (argon2id, 64 MiB, t=3)",
-                               *await _run_clients(min(clients, 8), seconds, login))]
+            results = [
+                summary(
+                    "login (argon2id, 64 MiB, t=3)",
+                    *await _run_clients(min(clients, 8), seconds, login),
+                )
+            ]
             for label, headers in (("participant token", participant),
                                    ("owner's access token (JWT)", owner),
                                    ("API token", api)):  # fmt: skip
                 await _run_clients(clients, 1.0, reader(headers))  # warm-up
-                results.append(summary(f"GET /sessions/{{id}}, {label}",
-                                       *await _run_clients(clients, seconds, reader(headers))))
+                results.append(
+                    summary(
+                        f"GET /sessions/{{id}}, {label}",
+                        *await _run_clients(clients, seconds, reader(headers)),
+                    )
+                )
 
-            async with http.post("/api/v1/webhooks", headers=owner,
-                                 json={"url": hook_url, "events": ["session.created"]}) as r:
+            async with http.post(
+                "/api/v1/webhooks",
+                headers=owner,
+                json={"url": hook_url, "events": ["session.created"]},
+            ) as r:
                 assert r.status == 201, await r.text()
             sent: dict[str, float] = {}
             for _ in range(WEBHOOK_SAMPLES):
@@ -114,13 +129,10 @@ async def bench(seconds: float, clients: int) -> list[dict[str, object]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--seconds", type=float, default=5.0)
-    parser.add_argument("--clients", type=int, default=50)
-    arguments = parser.parse_args()
-    results = asyncio.run(bench(arguments.seconds, arguments.clients))
-    print(f"{arguments.clients} concurrent clients (8 for logins), {arguments.seconds:.0f} s each")
-    print_table(results)
+    run_load_table(
+        __doc__, bench, seconds=5.0,
+        heading="{clients} concurrent clients (8 for logins), {seconds:.0f} s each",
+    )  # fmt: skip
 
 
 if __name__ == "__main__":

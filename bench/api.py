@@ -6,7 +6,6 @@ is the client. Run with `make bench` or `python -m bench.api [--seconds N] [--cl
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import re
 import shutil
@@ -16,7 +15,7 @@ import uuid
 import aiohttp
 
 from bench.server import running_server
-from bench.stats import print_table, summary
+from bench.stats import run_load_table, summary
 
 
 def _user(name: str) -> dict[str, str]:
@@ -118,13 +117,12 @@ async def bench(seconds: float, clients: int) -> list[dict[str, object]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--clients", type=int, default=50)
-    arguments = parser.parse_args()
-    results = asyncio.run(bench(arguments.seconds, arguments.clients))
-    print(f"{arguments.clients} concurrent clients, {arguments.seconds:.0f} s per load")
-    print_table(results)
+    run_load_table(
+        __doc__,
+        bench,
+        seconds=10.0,
+        heading="{clients} concurrent clients, {seconds:.0f} s per load",
+    )
 
 
 if __name__ == "__main__":

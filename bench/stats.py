@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 import json
 import statistics
+from collections.abc import Awaitable, Callable
 
 
 def percentile(samples: list[float], fraction: float) -> float:
@@ -38,3 +41,21 @@ def print_table(results: list[dict[str, object]]) -> None:
             f"| {row['p50_ms']} | {row['p99_ms']} |"
         )
     print(json.dumps(results))
+
+
+def run_load_table(
+    doc: str | None,
+    bench: Callable[[float, int], Awaitable[list[dict[str, object]]]],
+    *,
+    seconds: float,
+    heading: str,
+) -> None:
+    """The command line of a benchmark that drives `--clients` clients for `--seconds` per
+    load and prints one table; `heading` is formatted with both."""
+    parser = argparse.ArgumentParser(description=doc)
+    parser.add_argument("--seconds", type=float, default=seconds)
+    parser.add_argument("--clients", type=int, default=50)
+    arguments = parser.parse_args()
+    results = asyncio.run(bench(arguments.seconds, arguments.clients))
+    print(heading.format(clients=arguments.clients, seconds=arguments.seconds))
+    print_table(results)

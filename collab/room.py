@@ -94,6 +94,21 @@ def document_growth(update: bytes, info: UpdateInfo) -> int:
     return len(update) + SPLIT_BYTES * (info.struct_count + info.deleted_ranges)
 
 
+@dataclass(frozen=True)
+class RoomRules:
+    """What every room of a node allows."""
+
+    max_code_bytes: int
+    # The languages `meta.language` may name (any, where None).
+    languages: frozenset[str] | None = None
+    # The whole encoded document's limit; four times the code's where not set.
+    max_document_bytes: int | None = None
+
+    @property
+    def document_bytes(self) -> int:
+        return self.max_document_bytes or 4 * self.max_code_bytes
+
+
 class RoomError(Exception):
     """A client message was refused; sent back to that client as an `error` event."""
 
@@ -121,21 +136,16 @@ class Room:
         doc: Doc,
         through: StreamId,
         hooks: RoomHooks,
+        rules: RoomRules,
         *,
-        max_code_bytes: int,
         expires_at_ms: int,
-        languages: Collection[str] | None = None,
-        max_document_bytes: int | None = None,
     ) -> None:
         self.session_id = session_id
         self.doc = doc
         # The last stream entry this document includes (advanced by the registry).
         self.through = through
         self.hooks = hooks
-        self.max_code_bytes = max_code_bytes
-        # The languages `meta.language` may name (any, for a room made without a list).
-        self.languages = tuple(languages) if languages is not None else None
-        self.max_document_bytes = max_document_bytes or 4 * max_code_bytes
+        self.rules = rules
         # An upper bound on the encoded document's size (its size at load plus every update
         # since), so that most updates are checked against the limit without encoding it.
         self._doc_bytes = len(doc.get_update())
@@ -257,7 +267,7 @@ class Room:
     async def _receive_update(self, connection: Connection, update: bytes) -> None:
         language_before = self.language
         try:
-            info = check_update(self.doc, update, max_bytes=self.max_code_bytes)
+            info = check_update(self.doc, update, max_bytes=self.rules.max_code_bytes)
             self._check_bounds(update, info)
             changed = apply_client_update(self.doc, update, origin=connection.id, checked=info)
         except UpdateRejected as rejected:
@@ -289,12 +299,12 @@ class Room:
         """
         # pycrdt measures text in UTF-8 bytes and keeps the length: no copy of the text.
         current_code = len(code_text(self.doc))
-        code_may_cross = current_code + len(update) > self.max_code_bytes
+        code_may_cross = current_code + len(update) > self.rules.max_code_bytes
         growth = document_growth(update, info)
-        doc_may_cross = self._doc_bytes + growth > self.max_document_bytes
+        doc_may_cross = self._doc_bytes + growth > self.rules.document_bytes
         if doc_may_cross:
             self._doc_bytes = len(self.doc.get_update())
-            doc_may_cross = self._doc_bytes + growth > self.max_document_bytes
+            doc_may_cross = self._doc_bytes + growth > self.rules.document_bytes
         if not (code_may_cross or doc_may_cross or info.beyond_text):
             return
         trial = Doc()
@@ -305,21 +315,21 @@ class Room:
             return  # pycrdt refuses it: apply_client_update gives the precise reason
         if code_may_cross:
             size = len(str(code_text(trial)).encode("utf-8"))
-            if size > self.max_code_bytes and size > current_code:
+            if size > self.rules.max_code_bytes and size > current_code:
                 raise RoomError(
                     ErrorCode.PAYLOAD_TOO_LARGE,
-                    f"the code would be {size} bytes; the limit is {self.max_code_bytes}",
+                    f"the code would be {size} bytes; the limit is {self.rules.max_code_bytes}",
                 )
         if doc_may_cross:
             size = len(trial.get_update())
-            if size > self.max_document_bytes and size > self._doc_bytes:
+            if size > self.rules.document_bytes and size > self._doc_bytes:
                 raise RoomError(
                     ErrorCode.PAYLOAD_TOO_LARGE,
-                    f"the document would be {size} bytes; the limit is {self.max_document_bytes}",
+                    f"the document would be {size} bytes; the limit is {self.rules.document_bytes}",
                 )
         if info.beyond_text:
-            problem = meta_problem(trial, self.languages)
-            if problem is not None and problem != meta_problem(self.doc, self.languages):
+            problem = meta_problem(trial, self.rules.languages)
+            if problem is not None and problem != meta_problem(self.doc, self.rules.languages):
                 raise RoomError(RealtimeCode.INVALID_UPDATE, problem)
 
     def _receive_awareness(self, connection: Connection, update: bytes) -> None:
@@ -337,10 +347,10 @@ class Room:
 
     async def receive_code(self, connection: Connection, code: str) -> None:
         size = len(code.encode("utf-8", "surrogatepass"))
-        if size > self.max_code_bytes:
+        if size > self.rules.max_code_bytes:
             raise RoomError(
                 ErrorCode.PAYLOAD_TOO_LARGE,
-                f"code is {size} bytes; the limit is {self.max_code_bytes}",
+                f"code is {size} bytes; the limit is {self.rules.max_code_bytes}",
             )
         state = self.json_clients.get(connection.id)
         try:
@@ -469,7 +479,7 @@ class Room:
         language = self._doc_language
         if language == before:
             return
-        if self.languages is not None and language not in self.languages:
+        if self.rules.languages is not None and language not in self.rules.languages:
             # Only an update crafted to slip past `_check_bounds` (text content into a `meta`
             # entry, or a deleted key) gets here: keep the language the session can run.
             log.warning("room %s: meta.language became %r; kept %r", self.session_id,

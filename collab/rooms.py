@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import redis.exceptions
@@ -23,7 +23,7 @@ import redis.exceptions
 from collab.awareness import RENEW_INTERVAL
 from collab.document import load_doc
 from collab.relay import MessageKind, Relay, raise_if_cancelled
-from collab.room import Room
+from collab.room import Room, RoomRules
 from collab.store import DocumentStore
 from schema.clock import now_ms
 
@@ -48,20 +48,16 @@ class LocalRooms:
         self,
         store: DocumentStore,
         relay: Relay,
+        rules: RoomRules,
         *,
-        max_code_bytes: int,
         write_language: LanguageWriter,
         seed_missing: Seeder,
         snapshot_delay: float = 2.0,
         idle_seconds: float = 30.0,
-        languages: Collection[str] | None = None,
-        max_document_bytes: int | None = None,
     ) -> None:
         self.store = store
-        self.languages = languages
-        self.max_document_bytes = max_document_bytes
         self.relay = relay
-        self.max_code_bytes = max_code_bytes
+        self.rules = rules
         self.snapshot_delay = snapshot_delay
         self.idle_seconds = idle_seconds
         self._write_language = write_language
@@ -135,9 +131,7 @@ class LocalRooms:
             doc,
             stored.through,
             self,
-            max_code_bytes=self.max_code_bytes,
-            languages=self.languages,
-            max_document_bytes=self.max_document_bytes,
+            self.rules,
             expires_at_ms=expires_at_ms,
         )
         await self.relay.follow(session_id)

@@ -17,6 +17,7 @@ from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from collab.relay import Relay
+from collab.room import RoomRules
 from collab.rooms import LocalRooms
 from collab.store import DocumentStore
 from runner.backends import open_backend
@@ -150,9 +151,11 @@ async def _collaboration(app: web.Application) -> AsyncIterator[None]:
     rooms = LocalRooms(
         DocumentStore(pool, cache),
         relay,
-        max_code_bytes=settings.max_code_bytes,
-        max_document_bytes=settings.max_document_bytes,
-        languages=SESSION_LANGUAGES,
+        RoomRules(
+            max_code_bytes=settings.max_code_bytes,
+            languages=frozenset(SESSION_LANGUAGES),
+            max_document_bytes=settings.max_document_bytes,
+        ),
         write_language=write_language,
         seed_missing=seed_missing,
         snapshot_delay=settings.snapshot_delay,

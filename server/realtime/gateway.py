@@ -12,13 +12,13 @@ from typing import Any, Protocol
 
 import asyncpg
 import redis.asyncio as redis
-import redis.exceptions
 
 from collab.connection import Connection, Identity
 from collab.room import Room, RoomError
 from collab.rooms import RoomRegistry
 from schema.errors import ApiError
 from server import sessions
+from server.backing_services import STORAGE_ERRORS as BACKING_SERVICE_ERRORS
 from server.clock import now_ms
 from server.languages import check_language
 from server.realtime.presence import (
@@ -51,14 +51,6 @@ class RunEvents(Protocol):
     async def handle_event(self, identity: Identity, room: Room, event: str, data: Any) -> None: ...
 
     def prepare(self, language: str) -> None: ...
-
-
-BACKING_SERVICE_ERRORS = (
-    OSError,
-    redis.exceptions.RedisError,
-    asyncpg.exceptions.PostgresError,
-    asyncpg.exceptions.InterfaceError,
-)
 
 
 class Refused(Exception):

@@ -50,7 +50,7 @@ async def bench(seconds: float, clients: int) -> list[dict[str, object]]:
     runner, hook_url = await _receiver(arrivals, WEBHOOK_SAMPLES, all_arrived)
     env = {"DUET_WEBHOOK_ALLOW_PRIVATE": "true"}
     try:
-        async with running_server(env) as base, aiohttp.ClientSession(base_url=base) as http:
+        async with running_server(env) as server, aiohttp.ClientSession(server.base) as http:
             name = f"bench_{uuid.uuid4().hex[:8]}"
             async with http.post("/api/v1/auth/register", json={
                 "username": name, "email": f"{name}@example.com", "password": PASSWORD,

@@ -69,7 +69,8 @@ async def wrk_read(base: str, path: str, token: str, seconds: float, clients: in
 
 
 async def bench(seconds: float, clients: int) -> list[dict[str, object]]:
-    async with running_server() as base:
+    async with running_server() as server:
+        base = server.base
         connector = aiohttp.TCPConnector(limit=clients)
         async with aiohttp.ClientSession(base_url=base, connector=connector) as http:
             async with http.post(

@@ -34,7 +34,8 @@ import aiohttp
 import redis.asyncio as redis
 
 from bench.collab_client import build_chain
-from bench.collab_server import Server, running_server
+from bench.collab_server import backing_cpu_seconds, cpu_seconds, rss_bytes
+from bench.server import Server, running_server
 from bench.stats import percentile
 from collab.document import load_doc, read_code
 from schema.keys import updates_stream
@@ -141,8 +142,8 @@ async def run_load(
             raise RuntimeError(f"client said {line!r}")
     connect_seconds = time.perf_counter() - connect_started
     await asyncio.sleep(1.0)  # let the joins' after-effects (presence writes) settle
-    rss_connected = server.rss_bytes()
-    cpu_before, backing_before = server.cpu_seconds(), server.backing_cpu_seconds()
+    rss_connected = rss_bytes(server)
+    cpu_before, backing_before = cpu_seconds(server), backing_cpu_seconds(server)
     started = time.perf_counter()
     for process in clients:
         assert process.stdin is not None
@@ -156,9 +157,9 @@ async def run_load(
         assert process.stdout is not None
         results.append(json.loads(await _readline(process.stdout, seconds + 120)))
     window = time.perf_counter() - started
-    cpu = server.cpu_seconds() - cpu_before
-    backing = server.backing_cpu_seconds() - backing_before
-    rss_loaded = server.rss_bytes()
+    cpu = cpu_seconds(server) - cpu_before
+    backing = backing_cpu_seconds(server) - backing_before
+    rss_loaded = rss_bytes(server)
     for process in clients:
         await process.wait()
     latencies = [value for result in results for value in result["latencies_ms"]]
@@ -277,20 +278,20 @@ async def idle_rooms(count: int) -> dict[str, Any]:
 
             await get(rooms[0])  # warm the code path
             await asyncio.sleep(3)
-            cpu_before = server.cpu_seconds()
+            cpu_before = cpu_seconds(server)
             await asyncio.sleep(5)
-            idle_cpu_empty = (server.cpu_seconds() - cpu_before) / 5
-            rss_before = server.rss_bytes()
+            idle_cpu_empty = (cpu_seconds(server) - cpu_before) / 5
+            rss_before = rss_bytes(server)
             await asyncio.gather(*(get(room) for room in rooms[1:]))
             await asyncio.sleep(3)
-            rss_after = server.rss_bytes()
-            cpu_before = server.cpu_seconds()
+            rss_after = rss_bytes(server)
+            cpu_before = cpu_seconds(server)
             await asyncio.sleep(5)
-            idle_cpu_loaded = (server.cpu_seconds() - cpu_before) / 5
+            idle_cpu_loaded = (cpu_seconds(server) - cpu_before) / 5
             # Opening them again must not grow anything (they are loaded).
             await asyncio.gather(*(get(room) for room in rooms[1:]))
             await asyncio.sleep(2)
-            rss_again = server.rss_bytes()
+            rss_again = rss_bytes(server)
     return {
         "rooms": count,
         "code_bytes": len(SAMPLE_CODE),

@@ -139,7 +139,8 @@ async def main() -> None:
     parser.add_argument("--sessions", type=int, default=4)
     parser.add_argument("--pause", type=float, default=0.2, help="seconds between runs")
     arguments = parser.parse_args()
-    async with running_server() as base, aiohttp.ClientSession() as http:
+    async with running_server() as server, aiohttp.ClientSession() as http:
+        base = server.base
         latencies = await hello_latency(http, base, arguments.runs, arguments.pause)
         delays = await first_output_delay(http, base, arguments.runs)
         done, failed, elapsed = await sustained(http, base, arguments.sessions, arguments.seconds)

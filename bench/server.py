@@ -12,6 +12,7 @@ import tempfile
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
@@ -43,9 +44,27 @@ def start_server(data_dir: Path, port: int, extra_env: dict[str, str]) -> subpro
         )  # fmt: skip
 
 
+@dataclass(frozen=True)
+class Server:
+    """A ready `duet serve`: where it answers, its pid, and its data dir (its log is
+    `<data_dir>/server.log`, its embedded services' files are under `<data_dir>/data`)."""
+
+    base: str
+    pid: int
+    data_dir: Path
+
+    @property
+    def ws_base(self) -> str:
+        return self.base.replace("http://", "ws://", 1)
+
+    @property
+    def redis_socket(self) -> Path:
+        return self.data_dir / "data" / "redis" / "redis.sock"
+
+
 @asynccontextmanager
-async def running_server(extra_env: dict[str, str] | None = None) -> AsyncIterator[str]:
-    """Yield the base URL of a ready server; its log goes to a temp file."""
+async def running_server(extra_env: dict[str, str] | None = None) -> AsyncIterator[Server]:
+    """Yield a ready server on a fresh data dir; it is stopped (SIGTERM) on the way out."""
     data_dir = Path(tempfile.mkdtemp(prefix="duet-bench-"))
     port = free_port()
     process = start_server(data_dir, port, extra_env or {})
@@ -63,7 +82,7 @@ async def running_server(extra_env: dict[str, str] | None = None) -> AsyncIterat
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"server did not start; see {data_dir / 'server.log'}")
                 await asyncio.sleep(0.1)
-        yield base
+        yield Server(base, process.pid, data_dir)
     finally:
         process.send_signal(signal.SIGTERM)
         await asyncio.to_thread(process.wait, 30)

@@ -138,7 +138,8 @@ async def main() -> None:
     parser.add_argument("--loads", type=int, default=20)
     parser.add_argument("--keys", type=int, default=50)
     options = parser.parse_args()
-    async with running_server() as base, chromium() as browser:
+    async with running_server() as server, chromium() as browser:
+        base = server.base
         results = {"loads": options.loads, **await measure_loads(browser, base, options.loads)}
         results.update(keys=options.keys, **await measure_keystrokes(browser, base, options.keys))
     print(json.dumps({"name": "web", **results}, indent=2))

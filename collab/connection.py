@@ -1,8 +1,10 @@
 """One client of a room, whatever door it came through (Socket.IO, y-websocket, v1 API WebSocket).
 
-A transport subclasses `Connection` and implements `_write` (put one outgoing message on
-the wire) and `_close` (drop the client). The room only ever calls `deliver`, which never
-waits: every connection has a bounded outbox drained by its own writer task, so
+A transport subclasses `Connection` and implements `_write_yjs` and `_write_event` (put one
+outgoing Yjs message or named event on the wire) and `_close` (drop the client), and calls
+`open` once its handshake is done. The room only ever calls `deliver_yjs`, `deliver_event`
+and `close_soon`, none of which waits: every connection has a bounded outbox drained by its
+own writer task, so
 
 * a client that stops reading fills its own outbox and is disconnected, instead of making
   the room wait on it;

@@ -5,11 +5,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
-import asyncpg
-import redis.exceptions
 from aiohttp import web
 
 from schema.errors import ApiError, ErrorCode
+from server.backing_services import UNREACHABLE
 from server.http.responses import error_response
 from server.routes.pages import not_found_page, wants_page
 from server.state import SETTINGS
@@ -28,18 +27,6 @@ _HTTP_CODES = {
     413: ErrorCode.PAYLOAD_TOO_LARGE,
     415: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
 }
-
-# Backing services being unreachable is an outage, not a bug: answer 503 so load balancers
-# and clients retry, and keep 500 for what really is our fault.
-_UNAVAILABLE = (
-    OSError,
-    asyncpg.exceptions.PostgresConnectionError,
-    asyncpg.exceptions.ConnectionDoesNotExistError,
-    asyncpg.exceptions.CannotConnectNowError,
-    asyncpg.exceptions.TooManyConnectionsError,
-    redis.exceptions.ConnectionError,
-    redis.exceptions.TimeoutError,
-)
 
 
 @web.middleware
@@ -63,7 +50,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             return not_found_page(request)
         message = "Not found" if error.status == 404 else error.reason
         return error_response(code, message, status=error.status)
-    except _UNAVAILABLE:
+    except UNREACHABLE:
         log.exception("backing service unavailable during %s %s", request.method, request.path)
         return error_response(ErrorCode.SERVICE_UNAVAILABLE, "A backing service is unavailable")
     except Exception:

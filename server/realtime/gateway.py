@@ -12,7 +12,6 @@ from typing import Any, Protocol
 
 import asyncpg
 import redis.asyncio as redis
-import redis.exceptions
 
 from collab.connection import Connection, Identity
 from collab.relay import Relay
@@ -22,6 +21,7 @@ from schema.clock import now_ms
 from schema.errors import ApiError, ErrorCode, RealtimeCode
 from schema.events import ErrorEvent, EventUser, Throttled, UserJoin, UserLeave, UserRemoved
 from server.auth.secret_tokens import token_digest
+from server.backing_services import STORAGE_ERRORS as BACKING_SERVICE_ERRORS
 from server.languages import check_language
 from server.realtime.presence import (
     open_sockets,
@@ -50,14 +50,6 @@ class RunEvents(Protocol):
     async def handle_event(self, identity: Identity, room: Room, event: str, data: Any) -> None: ...
 
     def prepare(self, language: str) -> None: ...
-
-
-BACKING_SERVICE_ERRORS = (
-    OSError,
-    redis.exceptions.RedisError,
-    asyncpg.exceptions.PostgresError,
-    asyncpg.exceptions.InterfaceError,
-)
 
 
 class Refused(Exception):

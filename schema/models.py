@@ -7,7 +7,8 @@ field rather than a silently ignored value. Response models are what the OpenAPI
 from __future__ import annotations
 
 import unicodedata
-from typing import Annotated, Any, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal, Self
 from uuid import UUID
 
 from pydantic import (
@@ -88,6 +89,23 @@ class RequestModel(BaseModel):
 
 class ResponseModel(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+    @classmethod
+    def from_record(cls, row: Mapping[str, Any], **values: Any) -> Self:
+        """The model of a database row whose columns are named as the fields (snake_case);
+        `values` for the fields a column does not give as is."""
+        return cls.model_validate({**dict(row), **values})
+
+    def wire(self) -> dict[str, Any]:
+        """As the API answers it: camelCase, JSON types."""
+        return self.model_dump(mode="json", by_alias=True)
+
+
+def jsonable(value: Any) -> Any:
+    """`json.dumps`'s `default`: a model as the API answers it."""
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json", by_alias=True)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 class UserInfo(RequestModel):

@@ -10,6 +10,7 @@ from typing import Any
 
 import asyncpg
 
+from schema.models import Activity
 from server.auth.principal import Principal
 
 
@@ -56,18 +57,10 @@ async def record(
     )
 
 
-def activity_from_row(row: asyncpg.Record) -> dict[str, Any]:
-    return {
-        "id": str(row["id"]),
-        "action": row["action"],
-        "actorType": row["actor_type"],
-        "actorId": row["actor_id"],
-        "sessionId": row["session_id"],
-        "ip": row["ip"],
-        "details": json.loads(row["details"]),
-        "timestamp": row["created_at"],
-        "organizationId": str(row["organization_id"]) if row["organization_id"] else None,
-    }
+def activity_from_row(row: asyncpg.Record) -> Activity:
+    return Activity.from_record(
+        row, id=str(row["id"]), details=json.loads(row["details"]), timestamp=row["created_at"]
+    )
 
 
 async def list_activity(
@@ -77,7 +70,7 @@ async def list_activity(
     actor_id: str | None,
     limit: int,
     before: int | None,
-) -> tuple[list[dict[str, Any]], str | None]:
+) -> tuple[list[Activity], str | None]:
     """Newest first; `organization_id` None means every organization (admins)."""
     conditions, values = [], []
     if organization_id is not None:
@@ -95,5 +88,5 @@ async def list_activity(
         f"SELECT * FROM activity {where} ORDER BY id DESC LIMIT ${len(values)}", *values
     )
     page = [activity_from_row(row) for row in rows[:limit]]
-    next_cursor = page[-1]["id"] if len(rows) > limit else None
+    next_cursor = page[-1].id if len(rows) > limit else None
     return page, next_cursor

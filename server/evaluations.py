@@ -4,11 +4,11 @@ again. Kept apart from the shared document and never sent to a candidate."""
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 import asyncpg
 
 from schema.errors import ApiError, ErrorCode
+from schema.models import Evaluation
 from server.authors import author_name
 
 _COLUMNS = (
@@ -17,19 +17,8 @@ _COLUMNS = (
 )
 
 
-def evaluation_from_row(row: asyncpg.Record) -> dict[str, Any]:
-    return {
-        "id": str(row["id"]),
-        "sessionId": row["session_id"],
-        "authorId": str(row["author_id"]),
-        "authorName": row["author_name"],
-        "authorType": row["author_type"],
-        "rating": row["rating"],
-        "recommendation": row["recommendation"],
-        "text": row["text"],
-        "createdAt": row["created_at"],
-        "updatedAt": row["updated_at"],
-    }
+def evaluation_from_row(row: asyncpg.Record) -> Evaluation:
+    return Evaluation.from_record(row)
 
 
 async def submit(
@@ -41,7 +30,7 @@ async def submit(
     recommendation: str,
     text: str,
     now: int,
-) -> tuple[dict[str, Any], bool]:
+) -> tuple[Evaluation, bool]:
     """Create or replace the author's scorecard; returns it and whether it is new."""
     name = await author_name(connection, session_id, author_type, author_id) or "unknown"
     row = await connection.fetchrow(
@@ -58,7 +47,7 @@ async def submit(
 
 async def list_for_session(
     connection: asyncpg.Connection | asyncpg.Pool, session_id: str
-) -> list[dict[str, Any]]:
+) -> list[Evaluation]:
     rows = await connection.fetch(
         f"SELECT {_COLUMNS} FROM evaluations WHERE session_id = $1 ORDER BY created_at, id",
         session_id,
@@ -66,7 +55,7 @@ async def list_for_session(
     return [evaluation_from_row(row) for row in rows]
 
 
-async def fetch(pool: asyncpg.Pool, session_id: str, evaluation_id: uuid.UUID) -> dict[str, Any]:
+async def fetch(pool: asyncpg.Pool, session_id: str, evaluation_id: uuid.UUID) -> Evaluation:
     row = await pool.fetchrow(
         f"SELECT {_COLUMNS} FROM evaluations WHERE session_id = $1 AND id = $2",
         session_id,

@@ -9,12 +9,12 @@ candidate tokens, and the events go only to interviewer connections (`Room.annou
 from __future__ import annotations
 
 import uuid
-from typing import Any
 from uuid import UUID
 
 import asyncpg
 
 from schema.errors import ApiError, ErrorCode
+from schema.models import Note
 from server.authors import author_name
 
 INTERVIEWERS = frozenset({"interviewer"})
@@ -22,19 +22,11 @@ INTERVIEWERS = frozenset({"interviewer"})
 _COLUMNS = "id, session_id, author_id, author_name, body, created_at, updated_at"
 
 
-def note_from_row(row: asyncpg.Record) -> dict[str, Any]:
-    return {
-        "id": str(row["id"]),
-        "sessionId": row["session_id"],
-        "authorId": str(row["author_id"]),
-        "authorName": row["author_name"],
-        "body": row["body"],
-        "createdAt": row["created_at"],
-        "updatedAt": row["updated_at"],
-    }
+def note_from_row(row: asyncpg.Record) -> Note:
+    return Note.from_record(row)
 
 
-async def list_notes(pool: asyncpg.Pool, session_id: str) -> list[dict[str, Any]]:
+async def list_notes(pool: asyncpg.Pool, session_id: str) -> list[Note]:
     rows = await pool.fetch(
         f"SELECT {_COLUMNS} FROM notes WHERE session_id = $1 ORDER BY seq", session_id
     )
@@ -43,7 +35,7 @@ async def list_notes(pool: asyncpg.Pool, session_id: str) -> list[dict[str, Any]
 
 async def add_note(
     pool: asyncpg.Pool, session_id: str, author: tuple[str, UUID], body: str, now: int
-) -> dict[str, Any]:
+) -> Note:
     author_type, author_id = author
     # The author's current name, copied: the note keeps it after the author is removed.
     name = await author_name(pool, session_id, author_type, author_id)
@@ -72,7 +64,7 @@ async def _own_note(
 
 async def edit_note(
     pool: asyncpg.Pool, session_id: str, note_id: UUID, author_id: UUID, body: str, now: int
-) -> dict[str, Any]:
+) -> Note:
     async with pool.acquire() as connection, connection.transaction():
         await _own_note(connection, session_id, note_id, author_id)
         row = await connection.fetchrow(

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Any
 
 import asyncpg
 
 from schema.errors import ApiError, ErrorCode
+from schema.models import User
 from server.auth.secret_tokens import new_token, token_digest
 
 USER_COLUMNS = (
@@ -24,28 +24,20 @@ USER_COLUMNS = (
 )
 
 
-def user_from_row(row: asyncpg.Record) -> dict[str, Any]:
-    return {
-        "id": str(row["id"]),
-        "username": row["username"],
-        "email": row["email"],
-        "role": row["role"],
-        "organization": {"id": str(row["organization_id"]), "name": row["organization_name"]},
-        "createdAt": row["created_at"],
-        "updatedAt": row["updated_at"],
-        "lastLoginAt": row["last_login_at"],
-    }
+def user_from_row(row: asyncpg.Record) -> User:
+    organization = {"id": row["organization_id"], "name": row["organization_name"]}
+    return User.from_record(row, organization=organization)
 
 
 @dataclass(frozen=True)
 class LoginGrant:
-    user: dict[str, Any]
+    user: User
     user_id: uuid.UUID
     family_id: uuid.UUID
     refresh_token: str
 
 
-async def fetch_user(connection: asyncpg.Connection | asyncpg.Pool, user_id: uuid.UUID) -> dict:
+async def fetch_user(connection: asyncpg.Connection | asyncpg.Pool, user_id: uuid.UUID) -> User:
     row = await connection.fetchrow(
         f"SELECT {USER_COLUMNS} FROM users u JOIN organizations o ON o.id = u.organization_id"
         " WHERE u.id = $1",
@@ -206,7 +198,7 @@ async def promote_to_admin(pool: asyncpg.Pool, login: str, now: int) -> bool:
 
 async def list_users(
     pool: asyncpg.Pool, limit: int, cursor: str | None
-) -> tuple[list[dict[str, Any]], str | None]:
+) -> tuple[list[User], str | None]:
     """Every account, newest first; the cursor is the last id of the previous page."""
     after = uuid.UUID(cursor) if cursor is not None else None
     rows = await pool.fetch(
@@ -218,4 +210,4 @@ async def list_users(
         limit + 1,
     )
     page = [user_from_row(row) for row in rows[:limit]]
-    return page, (page[-1]["id"] if len(rows) > limit else None)
+    return page, (str(page[-1].id) if len(rows) > limit else None)

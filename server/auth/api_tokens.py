@@ -3,26 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 import asyncpg
 
 from schema.errors import ApiError, ErrorCode
+from schema.models import ApiToken
 from server.auth.secret_tokens import new_token, token_digest
 
 MAX_TOKENS_PER_ORGANIZATION = 100
 
 
-def api_token_from_row(row: asyncpg.Record) -> dict[str, Any]:
-    return {
-        "id": str(row["id"]),
-        "name": row["name"],
-        "scopes": list(row["scopes"]),
-        "createdAt": row["created_at"],
-        "createdBy": str(row["created_by"]) if row["created_by"] else None,
-        "lastUsedAt": row["last_used_at"],
-        "revokedAt": row["revoked_at"],
-    }
+def api_token_from_row(row: asyncpg.Record) -> ApiToken:
+    return ApiToken.from_record(row, scopes=list(row["scopes"]))
 
 
 async def create_api_token(
@@ -32,7 +24,7 @@ async def create_api_token(
     name: str,
     scopes: list[str],
     now: int,
-) -> tuple[dict[str, Any], str]:
+) -> tuple[ApiToken, str]:
     await connection.execute(
         "SELECT id FROM organizations WHERE id = $1 FOR UPDATE", organization_id
     )
@@ -65,7 +57,7 @@ async def list_api_tokens(pool: asyncpg.Pool, organization_id: uuid.UUID) -> lis
 
 async def revoke_api_token(
     connection: asyncpg.Connection, organization_id: uuid.UUID, token_id: uuid.UUID, now: int
-) -> dict[str, Any]:
+) -> ApiToken:
     row = await connection.fetchrow(
         "UPDATE api_tokens SET revoked_at = coalesce(revoked_at, $3)"
         " WHERE id = $1 AND organization_id = $2 RETURNING *",

@@ -24,6 +24,7 @@ from typing import Any
 import asyncpg
 
 from schema.errors import ApiError, ErrorCode, invalid
+from schema.models import jsonable
 
 RETENTION_MS = 86_400_000
 HEADER = "Idempotency-Key"
@@ -99,7 +100,7 @@ async def remember(
         " status = EXCLUDED.status, body = EXCLUDED.body, created_at = EXCLUDED.created_at"
         " WHERE idempotency_keys.created_at <= $7"
         " RETURNING key",
-        key.principal, key.key, key.request_hash, status, json.dumps(body), now,
+        key.principal, key.key, key.request_hash, status, json.dumps(body, default=jsonable), now,
         now - RETENTION_MS,
     )  # fmt: skip
     if claimed is None:

@@ -8,10 +8,11 @@ from typing import Any
 from aiohttp import web
 
 from schema.errors import STATUS_OF, ErrorCode
+from schema.models import jsonable
 
 
 def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=jsonable)
 
 
 def json_response(body: Any, status: int = 200) -> web.Response:

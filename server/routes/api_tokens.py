@@ -29,7 +29,7 @@ async def create_token(request: web.Request) -> web.Response:
         )
         await activity.record(
             connection, Actor.of(principal, client_ip(request)), "api_token_created", now,
-            details={"tokenId": created["id"], "name": body.name, "scopes": created["scopes"]},
+            details={"tokenId": str(created.id), "name": body.name, "scopes": created.scopes},
         )  # fmt: skip
     return envelope(created, status=201, token=token)
 
@@ -51,6 +51,6 @@ async def revoke_token(request: web.Request) -> web.Response:
         )
         await activity.record(
             connection, Actor.of(principal, client_ip(request)), "api_token_revoked", now,
-            details={"tokenId": revoked["id"]},
+            details={"tokenId": str(revoked.id)},
         )  # fmt: skip
     return envelope(revoked)

@@ -60,7 +60,7 @@ async def register(request: web.Request) -> web.Response:
         refresh_ttl_ms=settings.refresh_token_ttl * 1000,
     )
     actor = Actor("user", str(grant.user_id), None, client_ip(request))
-    organization_id = grant.user["organization"]["id"]
+    organization_id = grant.user.organization.id
     await activity.record(
         request.app[POOL], actor, "account_registered", now,
         organization_id=organization_id, details={"username": body.username},
@@ -81,7 +81,7 @@ async def login(request: web.Request) -> web.Response:
         raise ApiError(ErrorCode.UNAUTHORIZED, INVALID_CREDENTIALS)
     now = now_ms()
     grant = await accounts.start_login(pool, found[0], now, settings.refresh_token_ttl * 1000)
-    organization_id = grant.user["organization"]["id"]
+    organization_id = grant.user.organization.id
     await activity.record(
         pool, Actor("user", str(grant.user_id), None, client_ip(request)), "login", now,
         organization_id=organization_id,

@@ -36,7 +36,7 @@ async def submit_evaluation(request: web.Request) -> web.Response:
         await activity.record(
             connection, caller.actor(request), "evaluation_submitted", now,
             session_id=session_id, organization_id=caller.organization_id,
-            details={"evaluationId": evaluation["id"]},
+            details={"evaluationId": str(evaluation.id)},
         )  # fmt: skip
         await outbox.enqueue(
             connection, caller.organization_id, "evaluation.submitted",

@@ -58,7 +58,7 @@ async def add_note(request: web.Request) -> web.Response:
     author = await _author(request, session_id)
     body = await read_json(request, NoteRequest)
     note = await notes.add_note(request.app[POOL], session_id, author, body.body, now_ms())
-    await _announce(request, session_id, NoteAdded.model_validate(note))
+    await _announce(request, session_id, NoteAdded.model_validate(note.wire()))
     return envelope(note, status=201)
 
 
@@ -71,7 +71,7 @@ async def edit_note(request: web.Request) -> web.Response:
     note = await notes.edit_note(
         request.app[POOL], session_id, note_id, author_id, body.body, now_ms()
     )
-    await _announce(request, session_id, NoteUpdated.model_validate(note))
+    await _announce(request, session_id, NoteUpdated.model_validate(note.wire()))
     return envelope(note)
 
 

@@ -15,6 +15,8 @@ from typing import Any
 
 import asyncpg
 
+from schema.models import jsonable
+
 EVENTS = (
     "session.created",
     "participant.joined",
@@ -51,8 +53,10 @@ async def enqueue(
     )
     if not webhook_ids:
         return 0
-    payload = json.dumps(
-        {"type": event, "timestamp": iso_time(now), "data": data}, ensure_ascii=False
+    payload = json.dumps(  # models in `data` are written as the API answers them
+        {"type": event, "timestamp": iso_time(now), "data": data},
+        ensure_ascii=False,
+        default=jsonable,
     )
     session_id = session_of(data)
     await connection.executemany(
@@ -66,4 +70,7 @@ async def enqueue(
 def session_of(data: dict[str, Any]) -> str:
     """The session an event is about: every event's data names it, as `sessionId` or as
     the whole `session`. Deliveries are ordered per endpoint and session by it."""
-    return str(data["sessionId"] if "sessionId" in data else data["session"]["id"])
+    if "sessionId" in data:
+        return str(data["sessionId"])
+    session = data["session"]
+    return str(session["id"] if isinstance(session, dict) else session.id)

@@ -9,7 +9,7 @@ import asyncpg
 from aiohttp import web
 
 from schema.clock import now_ms
-from schema.models import CreateWebhookRequest
+from schema.models import CreateWebhookRequest, Webhook
 from server import activity
 from server.activity import Actor
 from server.auth.authenticate import require_principal
@@ -43,13 +43,13 @@ async def create_webhook(request: web.Request) -> web.Response:
     if key is not None and (stored := await idempotency.find(pool, key, now)) is not None:
         return await _replay(request, principal.organization_id, stored)
 
-    async def record(connection: asyncpg.Connection, webhook: dict[str, Any]) -> None:
+    async def record(connection: asyncpg.Connection, webhook: Webhook) -> None:
         await activity.record(
             connection, Actor.of(principal, client_ip(request)), "webhook_created", now,
-            details={"webhookId": webhook["id"], "url": url},
+            details={"webhookId": str(webhook.id), "url": url},
         )  # fmt: skip
         if key is not None:
-            await idempotency.remember(connection, key, 201, {"webhookId": webhook["id"]}, now)
+            await idempotency.remember(connection, key, 201, {"webhookId": str(webhook.id)}, now)
 
     created_by = principal.id if principal.kind == "user" else None
     try:

@@ -6,25 +6,19 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 import asyncpg
 
 from schema.errors import ApiError, ErrorCode
+from schema.models import Delivery, DeliveryAttempt, Webhook
 from server.webhooks.secret_box import seal, unseal
 from server.webhooks.signing import new_secret
 
 MAX_WEBHOOKS_PER_ORGANIZATION = 20
 
 
-def webhook_from_row(row: asyncpg.Record) -> dict[str, Any]:
-    return {
-        "id": str(row["id"]),
-        "url": row["url"],
-        "events": list(row["events"]),
-        "description": row["description"],
-        "createdAt": row["created_at"],
-    }
+def webhook_from_row(row: asyncpg.Record) -> Webhook:
+    return Webhook.from_record(row, events=list(row["events"]))
 
 
 async def create_webhook(
@@ -36,8 +30,8 @@ async def create_webhook(
     description: str,
     now: int,
     server_key: bytes,
-    in_transaction: Callable[[asyncpg.Connection, dict[str, Any]], Awaitable[None]] | None = None,
-) -> tuple[dict[str, Any], str]:
+    in_transaction: Callable[[asyncpg.Connection, Webhook], Awaitable[None]] | None = None,
+) -> tuple[Webhook, str]:
     """Register an endpoint; return it and its signing secret, which is stored sealed."""
     secret = new_secret()
     async with pool.acquire() as connection, connection.transaction():
@@ -71,7 +65,7 @@ async def create_webhook(
     return webhook, secret
 
 
-async def list_webhooks(pool: asyncpg.Pool, organization_id: uuid.UUID) -> list[dict[str, Any]]:
+async def list_webhooks(pool: asyncpg.Pool, organization_id: uuid.UUID) -> list[Webhook]:
     rows = await pool.fetch(
         "SELECT * FROM webhooks WHERE organization_id = $1 ORDER BY created_at, id",
         organization_id,
@@ -94,14 +88,14 @@ async def _webhook_row(
 
 async def fetch_webhook(
     pool: asyncpg.Pool, organization_id: uuid.UUID, webhook_id: uuid.UUID
-) -> dict[str, Any]:
+) -> Webhook:
     row = await _webhook_row(pool, organization_id, webhook_id, "Webhook not found")
     return webhook_from_row(row)
 
 
 async def fetch_webhook_with_secret(
     pool: asyncpg.Pool, organization_id: uuid.UUID, webhook_id: uuid.UUID, server_key: bytes
-) -> tuple[dict[str, Any], str]:
+) -> tuple[Webhook, str]:
     """For an idempotent replay of the creation, which showed the secret."""
     row = await _webhook_row(pool, organization_id, webhook_id, "Webhook not found (deleted since)")
     return webhook_from_row(row), unseal(server_key, row["secret"])
@@ -119,23 +113,18 @@ async def delete_webhook(
         raise ApiError(ErrorCode.WEBHOOK_NOT_FOUND, "Webhook not found")
 
 
-def delivery_from_row(row: asyncpg.Record, attempts: list[dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "id": row["id"],
-        "event": row["event"],
-        "status": row["status"],
-        "attempts": row["attempts"],
-        "createdAt": row["created_at"],
-        "nextAttemptAt": row["next_attempt_at"] if row["status"] == "pending" else None,
-        "deliveredAt": row["delivered_at"],
-        "payload": json.loads(row["payload"]),
-        "history": attempts,
-    }
+def delivery_from_row(row: asyncpg.Record, attempts: list[DeliveryAttempt]) -> Delivery:
+    return Delivery.from_record(
+        row,
+        next_attempt_at=row["next_attempt_at"] if row["status"] == "pending" else None,
+        payload=json.loads(row["payload"]),
+        history=attempts,
+    )
 
 
 async def list_deliveries(
     pool: asyncpg.Pool, webhook_id: uuid.UUID, limit: int, before: int | None
-) -> tuple[list[dict[str, Any]], str | None]:
+) -> tuple[list[Delivery], str | None]:
     rows = await pool.fetch(
         "SELECT * FROM webhook_deliveries WHERE webhook_id = $1"
         " AND ($2::bigint IS NULL OR seq < $2) ORDER BY seq DESC LIMIT $3",
@@ -148,14 +137,12 @@ async def list_deliveries(
         "SELECT * FROM webhook_attempts WHERE delivery_id = ANY($1) ORDER BY id",
         [row["id"] for row in rows],
     )
-    by_delivery: dict[str, list[dict[str, Any]]] = {}
+    by_delivery: dict[str, list[DeliveryAttempt]] = {}
     for attempt in attempts:
-        by_delivery.setdefault(attempt["delivery_id"], []).append({
-            "at": attempt["attempted_at"],
-            "statusCode": attempt["status_code"],
-            "error": attempt["error"],
-            "response": attempt["response_body"],
-            "durationMs": attempt["duration_ms"],
-        })  # fmt: skip
+        by_delivery.setdefault(attempt["delivery_id"], []).append(
+            DeliveryAttempt.from_record(
+                attempt, at=attempt["attempted_at"], response=attempt["response_body"]
+            )
+        )
     page = [delivery_from_row(row, by_delivery.get(row["id"], [])) for row in rows]
     return page, (str(rows[-1]["seq"]) if more else None)

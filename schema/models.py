@@ -328,18 +328,23 @@ class Run(ResponseModel):
         description="Why the run ended: exit, compile_error, time_limit, cpu_limit, "
         "memory_limit, output_limit or cancelled; null while running"
     )
-    limit: float | None = Field(
+    limit: int | float | None = Field(
         description="The value of the limit the run reached: seconds for time_limit and "
         "cpu_limit, bytes for memory_limit and output_limit; null otherwise"
     )
     output: list[RunOutputChunk] = Field(
         description="stdout and stderr in the order written, UTF-8 with invalid bytes "
-        "replaced; while the run is running, GET /runs/{runId} gives the output so far"
+        "replaced; while the run is running, GET /runs/{runId} gives the output so far "
+        "and outputSeq"
     )
-    output_seq: int | None = Field(
-        default=None,
-        description="Only in GET /runs/{runId} of a running run: the seq of the next "
-        "run_output event, so that the live events continue the output given here",
+
+
+class LiveRun(Run):
+    """A run still going, as `GET /runs/{runId}` answers it."""
+
+    output_seq: int = Field(
+        description="The seq of the next run_output event, so that the live events continue "
+        "the output given here"
     )
 
 

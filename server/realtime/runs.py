@@ -42,7 +42,7 @@ class RunEventAdapter:
                 actor = Actor("participant", identity.participant_id, None, None)
                 await activity.record(
                     self.pool, actor, "run_started", now_ms(), session_id=identity.session_id,
-                    details={"runId": run["id"]},
+                    details={"runId": str(run.id)},
                 )  # fmt: skip
             else:
                 cancel = CancelRunEvent.model_validate_json(payload)

@@ -55,7 +55,7 @@ async def start_run(request: web.Request) -> web.Response:
     run = await request.app[RUNS].start(room, str(caller.participant_id), body)
     await activity.record(
         request.app[POOL], caller.actor(request), "run_started", now, session_id=session_id,
-        organization_id=caller.organization_id, details={"runId": run["id"]},
+        organization_id=caller.organization_id, details={"runId": str(run.id)},
     )  # fmt: skip
     return envelope(run, status=202)
 

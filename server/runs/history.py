@@ -11,7 +11,6 @@ import hashlib
 import json
 import logging
 import uuid
-from typing import Any
 
 import asyncpg
 import redis.asyncio as redis
@@ -19,6 +18,7 @@ import redis.asyncio as redis
 from runner.limits import RunReason, RunResult
 from schema.clock import now_ms
 from schema.errors import ApiError, ErrorCode
+from schema.models import LiveRun, Run
 from server.runs.live_output import read_live_output
 from server.webhooks import outbox
 
@@ -33,33 +33,19 @@ def code_hash(code: str) -> str:
     return hashlib.sha256(code.encode("utf-8")).hexdigest()
 
 
-def run_from_row(row: asyncpg.Record) -> dict[str, Any]:
-    return {
-        "id": str(row["id"]),
-        "sessionId": row["session_id"],
-        "language": row["language"],
-        "by": str(row["participant_id"]),
-        "status": row["status"],
-        "startedAt": row["started_at"],
-        "finishedAt": row["finished_at"],
-        "codeHash": row["code_sha256"],
-        "stage": row["stage"],
-        "exitCode": row["exit_code"],
-        "signal": row["signal"],
-        "durationMs": row["duration_ms"],
-        "timedOut": row["timed_out"],
-        "memoryExceeded": row["memory_exceeded"],
-        "outputTruncated": row["output_truncated"],
-        "cancelled": row["cancelled"],
-        "reason": row["reason"],
-        "limit": row["limit_value"],
-        "output": [{"stream": s, "data": d} for s, d in json.loads(bytes(row["output"]))],
-    }
+def run_from_row(row: asyncpg.Record) -> Run:
+    return Run.from_record(
+        row,
+        by=row["participant_id"],
+        code_hash=row["code_sha256"],
+        limit=row["limit_value"],
+        output=[{"stream": s, "data": d} for s, d in json.loads(bytes(row["output"]))],
+    )
 
 
 async def fetch_run(
     pool: asyncpg.Pool, session_id: str, run_id: str, cache: redis.Redis | None = None
-) -> dict[str, Any]:
+) -> Run:
     """The run as recorded; while it is running and given `cache`, with its output so far
     and `outputSeq`, the `seq` of the next `run_output` event."""
     row = await pool.fetchrow(
@@ -70,14 +56,15 @@ async def fetch_run(
     if row is None:
         raise ApiError(ErrorCode.RUN_NOT_FOUND, "Run not found")
     run = run_from_row(row)
-    if run["status"] == "running" and cache is not None:
-        run["output"], run["outputSeq"] = await read_live_output(cache, session_id, run_id)
+    if run.status == "running" and cache is not None:
+        output, next_seq = await read_live_output(cache, session_id, run_id)
+        return LiveRun(**{**dict(run), "output": output, "output_seq": next_seq})
     return run
 
 
 async def list_runs(
     pool: asyncpg.Pool, session_id: str, limit: int, before: int | None
-) -> tuple[list[dict[str, Any]], str | None]:
+) -> tuple[list[Run], str | None]:
     """A page of the session's runs, newest first, and the cursor of the next page."""
     rows = await pool.fetch(
         f"SELECT {_RUN_COLUMNS} FROM runs WHERE session_id = $1"
@@ -92,7 +79,7 @@ async def list_runs(
 
 async def record_start(
     pool: asyncpg.Pool, session_id: str, run_id: str, by: str, language: str, code: str
-) -> dict[str, Any]:
+) -> Run:
     async with pool.acquire() as connection, connection.transaction():
         # A share lock on the session: ending it waits for this run to be recorded (and
         # then stops it), and no run starts once the end has committed.
@@ -165,7 +152,7 @@ async def record_finish(
             )
             if row is not None:
                 # The output stays behind GET /runs/{id}: it can be a mebibyte.
-                run = {**run_from_row(row), "output": None}
+                run = run_from_row(row).model_copy(update={"output": None})
                 await outbox.enqueue(
                     connection, organization_id, "run.finished",
                     {"sessionId": session_id, "run": run}, now_ms(),

@@ -44,7 +44,7 @@ from runner.sandbox import Sandbox, SessionContext, StreamName
 from schema import keys
 from schema.errors import ApiError, ErrorCode, invalid
 from schema.events import Event, RunError, RunFinished, RunOutput, RunStarted
-from schema.models import RunRequest
+from schema.models import Run, RunRequest
 from server.config import Settings
 from server.http.requests import check_size
 from server.languages import check_language
@@ -128,7 +128,7 @@ class RunManager:
             return
         self.sandbox.prepare(language, self.limits_for(language))
 
-    async def start(self, room: Room, by: str, request: RunRequest) -> dict[str, Any]:
+    async def start(self, room: Room, by: str, request: RunRequest) -> Run:
         """Check the request, take the session's run lock, record and start the run.
         Raises ApiError: 400 (language), 413 (sizes), 409 RUN_IN_PROGRESS."""
         if self._stopping:
@@ -163,7 +163,7 @@ class RunManager:
         self.active[run_id] = active
         started = RunStarted(
             run_id=run_id, session_id=session_id, language=language.name, by=by,
-            timestamp=run["startedAt"],
+            timestamp=run.started_at,
         )  # fmt: skip
         room.announce(*started.parts())
         live = LiveOutput(self.cache, session_id, run_id, lock_ttl)
@@ -267,7 +267,7 @@ class RunManager:
 
     # -- cancelling ------------------------------------------------------------------------
 
-    async def cancel(self, session_id: str, run_id: str | None) -> tuple[dict[str, Any], bool]:
+    async def cancel(self, session_id: str, run_id: str | None) -> tuple[Run, bool]:
         """Stop a run wherever it executes; without `run_id`, the session's current run.
         Returns the run as stored and whether it was still running (RUN_NOT_FOUND if none)."""
         if run_id is None:
@@ -276,7 +276,7 @@ class RunManager:
                 raise ApiError(ErrorCode.RUN_NOT_FOUND, "No run is in progress in this session")
             run_id = current.decode()
         run = await fetch_run(self.pool, session_id, run_id)
-        if run["status"] != "running":
+        if run.status != "running":
             return run, False
         active = self.active.get(run_id)
         if active is not None:

@@ -13,13 +13,13 @@ token of the organization it belongs to, with the scope the call needs.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 from uuid import UUID
 
 import asyncpg
 from aiohttp import web
 
 from schema.errors import ApiError, ErrorCode
+from schema.models import Session
 from server.activity import Actor
 from server.auth.authenticate import optional_principal
 from server.auth.principal import Principal
@@ -90,7 +90,7 @@ async def authorize_and_fetch(
     *,
     principal: Principal | None = None,
     scope: str = READ,
-) -> tuple[Caller, dict[str, Any]]:
+) -> tuple[Caller, Session]:
     """Authorize a caller and return the session it may read."""
     digest = token_digest(token) if token and principal is None else b""
     row = await pool.fetchrow(_AUTHORIZE_AND_FETCH, session_id, digest)
@@ -111,7 +111,7 @@ async def session_caller(
 
 async def session_caller_and_fetch(
     request: web.Request, session_id: str, now: int, *, scope: str = READ
-) -> tuple[Caller, dict[str, Any]]:
+) -> tuple[Caller, Session]:
     principal = await optional_principal(request)
     return await authorize_and_fetch(
         request.app[POOL], session_id, request_token(request), now,

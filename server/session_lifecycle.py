@@ -28,6 +28,7 @@ import redis.asyncio as redis
 from collab.relay import Relay
 from collab.rooms import LocalRooms
 from schema import keys
+from schema.models import Session
 from server import activity, sessions
 from server.activity import Actor
 from server.webhooks import outbox
@@ -77,13 +78,13 @@ class SessionLifecycle:
 
     async def end(
         self, session_id: str, *, actor: Actor, organization_id: UUID | None, now: int
-    ) -> tuple[dict[str, Any], bool]:
+    ) -> tuple[Session, bool]:
         """End the interview (editing and running stop); the session and whether this call
         ended it. Interviewers keep reading the final code until the session expires."""
         expires_at = await sessions.session_expiry(self.pool, session_id)
         room = await self.rooms.open(session_id, expires_at or now)
 
-        async def record(connection: asyncpg.Connection, session: dict[str, Any]) -> None:
+        async def record(connection: asyncpg.Connection, session: Session) -> None:
             await activity.record(
                 connection, actor, "session_ended", now, session_id=session_id,
                 organization_id=organization_id,
@@ -91,7 +92,7 @@ class SessionLifecycle:
             final = sessions.with_document(session, room)
             await outbox.enqueue(
                 connection, organization_id, "session.ended",
-                {"session": final, "code": final["code"], "language": final["language"]}, now,
+                {"session": final, "code": final.code, "language": final.language}, now,
             )  # fmt: skip
 
         session, ended_now = await sessions.end_session(self.pool, session_id, now, record)

@@ -20,7 +20,7 @@ from collab.room import Room
 from collab.store import insert_seed
 from schema.colors import distinct_color
 from schema.errors import ApiError, ErrorCode
-from schema.models import UserInfo
+from schema.models import Participant, Session, SessionSummary, UserInfo
 from server.auth.secret_tokens import new_token, token_digest
 
 _PARTICIPANTS_JSON = """
@@ -42,51 +42,33 @@ def new_session_id() -> str:
     return secrets.token_hex(4)
 
 
-def session_from_row(row: asyncpg.Record) -> dict[str, Any]:
-    return {
-        "id": row["id"],
-        "createdAt": row["created_at"],
-        "updatedAt": row["updated_at"],
-        "expiresAt": row["expires_at"],
-        "code": row["code"],
-        "language": row["language"],
-        "participants": json.loads(row["participants"]),
-        "creatorId": str(row["creator_id"]),
-        "title": row["title"],
-        "endedAt": row["ended_at"],
-    }
+def session_from_row(row: asyncpg.Record) -> Session:
+    return Session.from_record(row, participants=json.loads(row["participants"]))
 
 
-def session_status(session: dict[str, Any], now: int) -> str:
-    if session["endedAt"] is not None:
+def session_status(session: Session, now: int) -> str:
+    if session.ended_at is not None:
         return "ended"
-    return "expired" if session["expiresAt"] <= now else "active"
+    return "expired" if session.expires_at <= now else "active"
 
 
-def participant_from_row(row: asyncpg.Record) -> dict[str, Any]:
-    return {
-        "id": str(row["id"]),
-        "name": row["name"],
-        "role": row["role"],
-        "color": row["color"],
-        "joinedAt": row["joined_at"],
-        "isOnline": row["is_online"],
-    }
+def participant_from_row(row: asyncpg.Record) -> Participant:
+    return Participant.from_record(row)
 
 
 # Runs inside a change's transaction (webhook outbox, activity log, idempotency record).
-InTransaction = Callable[[asyncpg.Connection, dict[str, Any]], Awaitable[None]]
+InTransaction = Callable[[asyncpg.Connection, Session], Awaitable[None]]
 
 
 @dataclass(frozen=True)
 class CreatedSession:
-    session: dict[str, Any]
+    session: Session
     creator_token: str | None
     interviewer_invite: str
     candidate_invite: str
 
 
-async def fetch_session(connection: asyncpg.Connection, session_id: str) -> dict[str, Any]:
+async def fetch_session(connection: asyncpg.Connection, session_id: str) -> Session:
     row = await connection.fetchrow(
         f"SELECT {SESSION_COLUMNS} FROM sessions s WHERE s.id = $1", session_id
     )
@@ -195,7 +177,7 @@ async def create_session(
 
 async def update_session(
     pool: asyncpg.Pool, session_id: str, changes: dict[str, str], now: int
-) -> dict[str, Any]:
+) -> Session:
     """Set the given columns (code, language, title) and bump updatedAt."""
     allowed = {"code", "language", "title"}
     assert set(changes) <= allowed, changes
@@ -225,7 +207,7 @@ async def join_session(
     role: str,
     now: int,
     in_transaction: InTransaction | None = None,
-) -> tuple[dict[str, Any], str]:
+) -> tuple[Session, str]:
     """Add `user` with `role`, or bring an existing participant of that role back online.
 
     A user id already held by a participant of another role is refused: ids are visible to
@@ -284,7 +266,7 @@ async def _free_color(connection: asyncpg.Connection, session_id: str, user: Use
     return distinct_color(user.color, {row["color"] for row in rows})
 
 
-async def list_participants(pool: asyncpg.Pool, session_id: str) -> list[dict[str, Any]]:
+async def list_participants(pool: asyncpg.Pool, session_id: str) -> list[Participant]:
     rows = await pool.fetch(
         "SELECT id, name, role, color, joined_at, is_online FROM participants"
         " WHERE session_id = $1 ORDER BY joined_at, id",
@@ -295,7 +277,7 @@ async def list_participants(pool: asyncpg.Pool, session_id: str) -> list[dict[st
 
 async def update_participant(
     pool: asyncpg.Pool, session_id: str, participant_id: UUID, changes: dict[str, Any]
-) -> dict[str, Any]:
+) -> Participant:
     allowed = {"name", "color", "is_online"}
     assert changes and set(changes) <= allowed, changes
     assignments = ", ".join(f"{column} = ${index}" for index, column in enumerate(changes, 3))
@@ -348,7 +330,7 @@ async def set_language(pool: asyncpg.Pool, session_id: str, language: str, now: 
 
 async def participant_identity(
     pool: asyncpg.Pool, session_id: str, participant_id: UUID
-) -> dict[str, Any] | None:
+) -> Participant | None:
     row = await pool.fetchrow(
         "SELECT id, name, role, color, joined_at, is_online FROM participants"
         " WHERE session_id = $1 AND id = $2",
@@ -360,7 +342,7 @@ async def participant_identity(
 
 async def end_session(
     pool: asyncpg.Pool, session_id: str, now: int, in_transaction: InTransaction | None = None
-) -> tuple[dict[str, Any], bool]:
+) -> tuple[Session, bool]:
     """Mark the session ended; returns it and whether this call ended it (ending twice is
     harmless). Runs start under a share lock on the session row (`server/runs/history.py`), so none
     starts after this commits."""
@@ -377,8 +359,8 @@ async def end_session(
     return session, ended is not None
 
 
-def _page_cursor(session: dict[str, Any]) -> str:
-    return f"{session['createdAt']}_{session['id']}"
+def _page_cursor(session: Session) -> str:
+    return f"{session.created_at}_{session.id}"
 
 
 def parse_page_cursor(cursor: str) -> tuple[int, str]:
@@ -398,7 +380,7 @@ async def list_sessions(
     limit: int,
     cursor: tuple[int, str] | None,
     now: int,
-) -> tuple[list[dict[str, Any]], str | None]:
+) -> tuple[list[SessionSummary], str | None]:
     """Newest first: an account's own sessions, an organization's, or (both None) all."""
     conditions, values = [], [now]
     if owner_id is not None:
@@ -427,14 +409,17 @@ async def list_sessions(
     page = []
     for row in rows[:limit]:
         session = session_from_row(row)
-        session["status"] = session_status(session, now)
-        session["ownerId"] = str(row["owner_id"]) if row["owner_id"] else None
-        session["organizationId"] = str(row["organization_id"]) if row["organization_id"] else None
-        page.append(session)
+        page.append(
+            SessionSummary.from_record(
+                row, **dict(session), status=session_status(session, now)
+            )
+        )
     next_cursor = _page_cursor(page[-1]) if len(rows) > limit else None
     return page, next_cursor
 
 
-def with_document(session: dict[str, Any], room: Room) -> dict[str, Any]:
+def with_document(session: Session, room: Room) -> Session:
     """The shared document is the source of truth for code and language."""
-    return {**session, "code": room.code, "language": room.language or session["language"]}
+    return session.model_copy(
+        update={"code": room.code, "language": room.language or session.language}
+    )

@@ -71,4 +71,4 @@ async def test_session_id_collisions_are_retried(client):
         ttl_ms=60_000,
         make_id=lambda: next(candidates),
     )
-    assert created.session["id"] == fresh
+    assert created.session.id == fresh

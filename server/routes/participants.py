@@ -39,7 +39,7 @@ async def update_participant(request: web.Request) -> web.Response:
         pool, session_id, participant_id, body.model_dump(exclude_unset=True)
     )
     # The v1 API answers with the bare participant; keep its fields beside the envelope.
-    return json_response({**participant, "success": True, "data": participant})
+    return json_response({**participant.wire(), "success": True, "data": participant})
 
 
 @routes.delete("/api/v1/sessions/{session_id}/participants/{participant_id}")

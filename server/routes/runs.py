@@ -51,7 +51,7 @@ async def start_run(request: web.Request) -> web.Response:
     caller, session = await session_caller_and_fetch(request, session_id, now, scope=WRITE)
     require_active(caller)
     body = await read_json(request, RunRequest) if request.body_exists else RunRequest()
-    room = await request.app[ROOMS].open(session_id, session["expiresAt"])
+    room = await request.app[ROOMS].open(session_id, session.expires_at)
     run = await request.app[RUNS].start(room, str(caller.participant_id), body)
     await activity.record(
         request.app[POOL], caller.actor(request), "run_started", now, session_id=session_id,

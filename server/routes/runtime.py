@@ -36,8 +36,8 @@ async def restart_runtime(request: web.Request) -> web.Response:
     caller, session = await session_caller_and_fetch(request, session_id, now_ms(), scope=WRITE)
     require_interviewer(caller, "restart the session's runtime")
     require_active(caller)
-    room = await request.app[ROOMS].open(session_id, session["expiresAt"])
-    language = room.language or session["language"]
+    room = await request.app[ROOMS].open(session_id, session.expires_at)
+    language = room.language or session.language
     return envelope(await runtime.restart(request.app[RUNS], room, language), status=202)
 
 

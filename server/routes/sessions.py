@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import asyncpg
 from aiohttp import web
 
@@ -13,6 +11,7 @@ from schema.models import (
     CreateSessionRequest,
     JoinRequest,
     SaveCodeRequest,
+    Session,
     UpdateSessionRequest,
 )
 from server import activity, sessions
@@ -54,23 +53,23 @@ def invite_url(base: str, session_id: str, token: str) -> str:
 
 
 def _created_response(
-    request: web.Request, session: dict[str, Any], tokens: dict[str, str | None]
+    request: web.Request, session: Session, tokens: dict[str, str | None]
 ) -> web.Response:
     base = public_base_url(request, request.app[SETTINGS])
     invites = {
-        role: {"token": tokens[role], "url": invite_url(base, session["id"], str(tokens[role]))}
+        role: {"token": tokens[role], "url": invite_url(base, session.id, str(tokens[role]))}
         for role in ("interviewer", "candidate")
     }
     return envelope(session, status=201, token=tokens["creator"], invites=invites)
 
 
 def _replay(request: web.Request, key: idempotency.IdempotencyKey, stored: dict) -> web.Response:
-    session = stored["body"]["session"]
+    session = Session.model_validate(stored["body"]["session"])
     mint = idempotency.token_mint(request.app[JWT_KEY], key)
     tokens = {
-        "creator": mint(session["id"], "creator") if stored["body"]["hasCreator"] else None,
-        "interviewer": mint(session["id"], "invite:interviewer"),
-        "candidate": mint(session["id"], "invite:candidate"),
+        "creator": mint(session.id, "creator") if stored["body"]["hasCreator"] else None,
+        "interviewer": mint(session.id, "invite:interviewer"),
+        "candidate": mint(session.id, "invite:candidate"),
     }
     response = _created_response(request, session, tokens)
     response.headers["Idempotent-Replayed"] = "true"
@@ -130,10 +129,10 @@ async def create_session(request: web.Request) -> web.Response:
     organization_id = principal.organization_id if principal else None
     actor = Actor.of(principal, client_ip(request), body.creator.id if body.creator else None)
 
-    async def record(connection: asyncpg.Connection, session: dict[str, Any]) -> None:
+    async def record(connection: asyncpg.Connection, session: Session) -> None:
         await activity.record(
-            connection, actor, "session_created", now, session_id=session["id"],
-            organization_id=organization_id, details={"title": session["title"]},
+            connection, actor, "session_created", now, session_id=session.id,
+            organization_id=organization_id, details={"title": session.title},
         )  # fmt: skip
         await outbox.enqueue(
             connection, organization_id, "session.created", {"session": session}, now
@@ -208,7 +207,7 @@ async def list_sessions(request: web.Request) -> web.Response:
 async def get_session(request: web.Request) -> web.Response:
     session_id = session_id_param(request)
     _, session = await session_caller_and_fetch(request, session_id, now_ms())
-    room = await request.app[ROOMS].open(session_id, session["expiresAt"])
+    room = await request.app[ROOMS].open(session_id, session.expires_at)
     return envelope(sessions.with_document(session, room))
 
 
@@ -279,7 +278,7 @@ async def end_session(request: web.Request) -> web.Response:
     session, _ = await request.app[LIFECYCLE].end(
         session_id, actor=caller.actor(request), organization_id=caller.organization_id, now=now
     )
-    room = await request.app[ROOMS].open(session_id, session["expiresAt"])
+    room = await request.app[ROOMS].open(session_id, session.expires_at)
     return envelope(sessions.with_document(session, room))
 
 
@@ -299,11 +298,11 @@ async def join_session(request: web.Request) -> web.Response:
         )
     actor = Actor.of(caller.principal, client_ip(request), body.user.id)
 
-    async def record(connection: asyncpg.Connection, session: dict[str, Any]) -> None:
-        participant = next(p for p in session["participants"] if p["id"] == str(body.user.id))
+    async def record(connection: asyncpg.Connection, session: Session) -> None:
+        participant = next(p for p in session.participants if p.id == body.user.id)
         await activity.record(
             connection, actor, "session_joined", now, session_id=session_id,
-            organization_id=caller.organization_id, details={"role": participant["role"]},
+            organization_id=caller.organization_id, details={"role": participant.role},
         )  # fmt: skip
         await outbox.enqueue(
             connection, caller.organization_id, "participant.joined",

@@ -65,9 +65,9 @@ async def _announce_expiries(connection: asyncpg.Connection, session_ids: list[s
         session = session_from_row(row)
         data = {
             "session": session,
-            "code": session["code"],
-            "language": session["language"],
-            "evaluations": await evaluations.list_for_session(connection, session["id"]),
+            "code": session.code,
+            "language": session.language,
+            "evaluations": await evaluations.list_for_session(connection, session.id),
         }
         await outbox.enqueue(
             connection, row["organization_id"], "session.expired", data, row["expired_at"]

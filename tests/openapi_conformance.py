@@ -56,6 +56,8 @@ ANY_ROUTE = frozenset({
     ErrorCode.SERVICE_UNAVAILABLE.value,
 })  # fmt: skip
 
+_JSON = "application/json"
+
 _BY_ROUTE: dict[tuple[str, str], Operation] = {
     (operation.method, operation.path): operation for operation in OPERATIONS
 }
@@ -111,9 +113,6 @@ def check_answer(
     if content_type != _JSON:
         return [*problems, f"{content_type!r}, not JSON"]
     return problems + _check_model(operation.response, body)
-
-
-_JSON = "application/json"
 
 
 def _check_error(body: bytes) -> list[str]:

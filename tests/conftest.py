@@ -1,5 +1,7 @@
 """Shared fixtures: real Postgres and Redis (embedded unless DUET_*_URL are set), an app
-client per test, and helpers that speak the API the way a client would."""
+client per test, and helpers that speak the API the way a client would. Every app a test
+starts through `aiohttp_client` or `aiohttp_server` has its answers checked against the
+OpenAPI document (`tests/openapi_conformance.py`)."""
 
 from __future__ import annotations
 
@@ -15,11 +17,14 @@ from typing import Any
 import asyncpg
 import pytest
 import redis.asyncio as redis
-from aiohttp.test_utils import TestClient
+from aiohttp import web
+from aiohttp.test_utils import BaseTestServer, TestClient
 
 from server.app import create_app
 from server.config import Settings
 from server.embedded import embedded_for
+from server.state import SETTINGS
+from tests.openapi_conformance import Conformance
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,44 @@ def settings(backing: Backing, tmp_path: Path) -> Settings:
         webhook_poll_interval=0.05,
         webhook_retry_base=0.1,
     )
+
+
+@pytest.fixture
+def openapi_conformance() -> Iterator[Conformance]:
+    """The answers of this test's apps; any that does not match the document fails it."""
+    conformance = Conformance()
+    yield conformance
+    conformance.assert_conforms()
+
+
+@pytest.fixture
+def aiohttp_client(openapi_conformance: Conformance, aiohttp_client: Any) -> Any:
+    """pytest-aiohttp's factory, with the conformance check in the app before it starts."""
+
+    async def start(app_or_server: Any, *args: Any, **kwargs: Any) -> TestClient:
+        app = app_or_server.app if isinstance(app_or_server, BaseTestServer) else app_or_server
+        _check_answers(openapi_conformance, app)
+        return await aiohttp_client(app_or_server, *args, **kwargs)
+
+    return start
+
+
+@pytest.fixture
+def aiohttp_server(openapi_conformance: Conformance, aiohttp_server: Any) -> Any:
+    """pytest-aiohttp's factory, with the conformance check in the app before it starts."""
+
+    async def start(app: web.Application, *args: Any, **kwargs: Any) -> Any:
+        _check_answers(openapi_conformance, app)
+        return await aiohttp_server(app, *args, **kwargs)
+
+    return start
+
+
+def _check_answers(conformance: Conformance, app: Any) -> None:
+    # Duet's apps only (the ones `create_app` made); a test's own stand-ins, such as a
+    # webhook receiver, are no part of the API. A started app takes no more middlewares.
+    if isinstance(app, web.Application) and SETTINGS in app and not app.middlewares.frozen:
+        conformance.install(app)
 
 
 @pytest.fixture

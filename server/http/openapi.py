@@ -13,6 +13,15 @@ from schema.errors import STATUS_OF, ErrorCode
 
 
 @dataclass(frozen=True)
+class Answer:
+    """An answer an operation gives besides its `status` and its errors' `ErrorResponse`."""
+
+    status: int
+    response: type[BaseModel]
+    description: str
+
+
+@dataclass(frozen=True)
 class Operation:
     method: str
     path: str
@@ -26,6 +35,7 @@ class Operation:
     description: str = ""
     parameters: tuple[str, ...] = field(default=())
     body_required: bool = True
+    answers: tuple[Answer, ...] = ()
 
 
 _SESSION_ERRORS = (
@@ -34,6 +44,7 @@ _SESSION_ERRORS = (
     ErrorCode.FORBIDDEN,
     ErrorCode.SESSION_NOT_FOUND,
     ErrorCode.SESSION_EXPIRED,
+    ErrorCode.SESSION_ENDED,
 )
 _BODY_ERRORS = (ErrorCode.PAYLOAD_TOO_LARGE, ErrorCode.UNSUPPORTED_MEDIA_TYPE)
 _SESSION = "/api/v1/sessions/{sessionId}"
@@ -89,7 +100,8 @@ OPERATIONS: tuple[Operation, ...] = (
               202, errors=(*_SESSION_ERRORS, ErrorCode.RUN_NOT_FOUND), tag="runs",
               parameters=("runId",),
               description="202 while it was running (its run_finished says cancelled); 200 "
-              "with the finished run if it had already ended."),
+              "with the finished run if it had already ended.",
+              answers=(Answer(200, models.RunEnvelope, "The run had already finished"),)),
     Operation("get", "/api/v1/sessions", "List the caller's sessions, newest first",
               models.SessionListEnvelope, auth="access token, or API token with sessions:read",
               errors=(ErrorCode.INVALID_REQUEST, ErrorCode.UNAUTHORIZED, ErrorCode.FORBIDDEN),
@@ -104,7 +116,9 @@ OPERATIONS: tuple[Operation, ...] = (
               models.EvaluationEnvelope, 201, models.EvaluationRequest, tag="evaluations",
               auth="an interviewer's participant token or the owner's access token",
               errors=_SESSION_ERRORS + _BODY_ERRORS,
-              description="201 when new, 200 when it replaces the caller's earlier one."),
+              description="201 when new, 200 when it replaces the caller's earlier one.",
+              answers=(Answer(200, models.EvaluationEnvelope,
+                              "Replaced the caller's earlier scorecard"),)),
     Operation("get", f"{_SESSION}/evaluations", "List scorecards (interviewers)",
               models.EvaluationListEnvelope, tag="evaluations", errors=_SESSION_ERRORS),
     Operation("get", f"{_SESSION}/evaluations/{{evaluationId}}", "Get a scorecard",
@@ -112,25 +126,28 @@ OPERATIONS: tuple[Operation, ...] = (
               errors=(*_SESSION_ERRORS, ErrorCode.EVALUATION_NOT_FOUND)),
     Operation("post", "/api/v1/auth/register", "Create an account and its organization",
               models.TokenGrant, 201, models.RegisterRequest, auth=None, tag="auth",
-              errors=(ErrorCode.INVALID_REQUEST, ErrorCode.CONFLICT, ErrorCode.RATE_LIMITED)),
+              errors=(ErrorCode.INVALID_REQUEST, ErrorCode.CONFLICT, ErrorCode.RATE_LIMITED,
+                      *_BODY_ERRORS)),
     Operation("post", "/api/v1/auth/login", "Sign in with username or email",
               models.TokenGrant, body=models.LoginRequest, auth=None, tag="auth",
               errors=(ErrorCode.INVALID_REQUEST, ErrorCode.UNAUTHORIZED,
-                      ErrorCode.RATE_LIMITED)),
+                      ErrorCode.RATE_LIMITED, *_BODY_ERRORS)),
     Operation("post", "/api/v1/auth/refresh", "Rotate a refresh token", models.TokenGrant,
               body=models.RefreshRequest, auth=None, tag="auth",
               errors=(ErrorCode.INVALID_REQUEST, ErrorCode.UNAUTHORIZED,
-                      ErrorCode.RATE_LIMITED),
+                      ErrorCode.RATE_LIMITED, *_BODY_ERRORS),
               description="Reusing an already used refresh token revokes the whole login."),
     Operation("post", "/api/v1/auth/logout", "Revoke this login", models.Done,
-              auth="access token", tag="auth", errors=(ErrorCode.UNAUTHORIZED,)),
+              auth="access token", tag="auth",
+              errors=(ErrorCode.UNAUTHORIZED, ErrorCode.FORBIDDEN)),
     Operation("get", "/api/v1/auth/me", "The signed-in account", models.UserEnvelope,
-              auth="access token", tag="auth", errors=(ErrorCode.UNAUTHORIZED,)),
+              auth="access token", tag="auth",
+              errors=(ErrorCode.UNAUTHORIZED, ErrorCode.FORBIDDEN)),
     Operation("post", "/api/v1/tokens", "Create an organization API token",
               models.CreatedApiTokenEnvelope, 201, models.CreateApiTokenRequest,
               auth="access token", tag="tokens",
               errors=(ErrorCode.INVALID_REQUEST, ErrorCode.UNAUTHORIZED, ErrorCode.FORBIDDEN,
-                      ErrorCode.CONFLICT)),
+                      ErrorCode.CONFLICT, *_BODY_ERRORS)),
     Operation("get", "/api/v1/tokens", "List the organization's API tokens",
               models.ApiTokenListEnvelope, auth="access token", tag="tokens",
               errors=(ErrorCode.UNAUTHORIZED, ErrorCode.FORBIDDEN)),
@@ -143,7 +160,8 @@ OPERATIONS: tuple[Operation, ...] = (
               models.CreatedWebhookEnvelope, 201, models.CreateWebhookRequest,
               auth="access token, or API token with webhooks:write", tag="webhooks",
               errors=(ErrorCode.INVALID_REQUEST, ErrorCode.UNAUTHORIZED, ErrorCode.FORBIDDEN,
-                      ErrorCode.CONFLICT)),
+                      ErrorCode.CONFLICT, ErrorCode.IDEMPOTENCY_CONFLICT, *_BODY_ERRORS),
+              description="An Idempotency-Key header makes retries safe."),
     Operation("get", "/api/v1/webhooks", "List webhook endpoints", models.WebhookListEnvelope,
               auth="access token, or API token with webhooks:read", tag="webhooks",
               errors=(ErrorCode.UNAUTHORIZED, ErrorCode.FORBIDDEN)),
@@ -205,12 +223,15 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("get", "/api/v1/health", "Liveness in the v1 API's shape", models.Health,
               auth=None, tag="health"),
     Operation("get", "/api/v1/health/detailed", "Memory, CPU, platform and backing services",
-              models.DetailedHealth, auth=None, tag="health"),
+              models.DetailedHealth, auth=None, tag="health",
+              answers=(Answer(503, models.DetailedHealth,
+                              "Degraded: Postgres or Redis unreachable"),)),
     Operation("get", "/health/live", "Kubernetes liveness", models.Health, auth=None,
               tag="health"),
     Operation("get", "/health/ready", "Kubernetes readiness: Postgres and Redis reachable",
               models.Readiness, auth=None, tag="health",
-              errors=(ErrorCode.SERVICE_UNAVAILABLE,)),
+              answers=(Answer(503, models.Readiness,
+                              "Not ready: Postgres or Redis unreachable"),)),
 )  # fmt: skip
 
 _REF = "#/components/schemas/{model}"
@@ -220,6 +241,7 @@ def _component_schemas() -> dict[str, Any]:
     used: set[type[BaseModel]] = {models.ErrorResponse}
     for operation in OPERATIONS:
         used.update(model for model in (operation.body, operation.response) if model)
+        used.update(answer.response for answer in operation.answers)
     ordered = sorted(used, key=lambda model: model.__name__)
     _, schemas = models_json_schema(
         [
@@ -260,6 +282,12 @@ def _operation_spec(operation: Operation) -> dict[str, Any]:
             "description": "Success",
             "content": {"application/json": {"schema": {
                 "$ref": _REF.format(model=operation.response.__name__)}}},
+        }  # fmt: skip
+    for answer in operation.answers:
+        responses[str(answer.status)] = {
+            "description": answer.description,
+            "content": {"application/json": {"schema": {
+                "$ref": _REF.format(model=answer.response.__name__)}}},
         }  # fmt: skip
     for code in operation.errors:
         status = str(STATUS_OF[code])

@@ -353,6 +353,11 @@ class RunEnvelope(ResponseModel):
     data: Run
 
 
+class RunDetailEnvelope(ResponseModel):
+    success: Literal[True] = True
+    data: LiveRun | Run = Field(description="A run still going comes with outputSeq")
+
+
 class RunListEnvelope(ResponseModel):
     success: Literal[True] = True
     data: list[Run] = Field(description="Newest first")

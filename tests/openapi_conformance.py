@@ -30,7 +30,7 @@ from pydantic import BaseModel, ValidationError
 
 from schema.errors import ErrorCode
 from schema.models import ErrorResponse
-from server.openapi import OPERATIONS, Operation
+from server.http.openapi import OPERATIONS, Operation
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 

@@ -12,7 +12,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from schema.errors import ErrorCode
-from server.responses import envelope, error_response, json_response
+from server.http.responses import envelope, error_response, json_response
 from tests.conftest import create_room
 from tests.openapi_conformance import Conformance, document_path
 

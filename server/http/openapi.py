@@ -94,7 +94,7 @@ OPERATIONS: tuple[Operation, ...] = (
               errors=_SESSION_ERRORS, tag="runs",
               description="Query: limit (1-100, default 20), cursor (a previous nextCursor)."),
     Operation("get", f"{_SESSION}/runs/{{runId}}", "Get a run with its output",
-              models.RunEnvelope, errors=(*_SESSION_ERRORS, ErrorCode.RUN_NOT_FOUND),
+              models.RunDetailEnvelope, errors=(*_SESSION_ERRORS, ErrorCode.RUN_NOT_FOUND),
               tag="runs", parameters=("runId",)),
     Operation("post", f"{_SESSION}/runs/{{runId}}/cancel", "Cancel a run", models.RunEnvelope,
               202, errors=(*_SESSION_ERRORS, ErrorCode.RUN_NOT_FOUND), tag="runs",

@@ -17,9 +17,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from pydantic import BaseModel
-
 from runner.limits import MiB, RunLimits
+from schema.models.runs import LanguageInfo
 
 # PATH inside the sandbox; version detection uses the same one so "available" means the
 # same binary the sandbox will run (e.g. Debian's /usr/bin/rustc, not a rustup shim).
@@ -255,13 +254,6 @@ def get_language(name: str) -> Language:
 
 def language_names() -> list[str]:
     return list(LANGUAGES)
-
-
-class LanguageInfo(BaseModel):
-    name: str
-    version: str | None
-    available: bool
-    runnable: bool
 
 
 _VERSION_RE = re.compile(r"\d+\.\d+(?:\.\d+)?")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from schema.models.runs import RunReason
+
 MiB = 1024 * 1024
 
 
@@ -25,10 +27,6 @@ class RunLimits:
 
 
 Stage = Literal["compile", "run"]
-# Why a run ended, in the terms a person reads, so that no client decodes signals.
-RunReason = Literal[
-    "exit", "compile_error", "time_limit", "cpu_limit", "memory_limit", "output_limit", "cancelled"
-]
 
 
 @dataclass

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Any
 
 import redis.exceptions
@@ -43,34 +44,29 @@ LanguageWriter = Callable[[str, str], Awaitable[None]]
 Seeder = Callable[[str], Awaitable[None]]
 
 
+@dataclass(eq=False)
 class LocalRooms:
-    def __init__(
-        self,
-        store: DocumentStore,
-        relay: Relay,
-        rules: RoomRules,
-        *,
-        write_language: LanguageWriter,
-        seed_missing: Seeder,
-        snapshot_delay: float = 2.0,
-        idle_seconds: float = 30.0,
-    ) -> None:
-        self.store = store
-        self.relay = relay
-        self.rules = rules
-        self.snapshot_delay = snapshot_delay
-        self.idle_seconds = idle_seconds
-        self._write_language = write_language
-        self._seed_missing = seed_missing
-        self.rooms: dict[str, Room] = {}
-        self._loading: dict[str, asyncio.Task[Room]] = {}
-        self._dirty: set[str] = set()
-        self._snapshot_timers: dict[str, asyncio.TimerHandle] = {}
-        self._background: set[asyncio.Task[Any]] = set()
-        self._rooms_changed = asyncio.Event()
-        self._tasks: list[asyncio.Task[None]] = []
-        self._stopped = False
-        relay.deliver_to(self.rooms.get)
+    store: DocumentStore
+    relay: Relay
+    rules: RoomRules
+    _: KW_ONLY
+    # Where a language set over Yjs is recorded, and how a session made before documents
+    # existed gets its first update.
+    write_language: LanguageWriter
+    seed_missing: Seeder
+    snapshot_delay: float = 2.0
+    idle_seconds: float = 30.0
+    rooms: dict[str, Room] = field(default_factory=dict, init=False)
+    _loading: dict[str, asyncio.Task[Room]] = field(default_factory=dict, init=False)
+    _dirty: set[str] = field(default_factory=set, init=False)
+    _snapshot_timers: dict[str, asyncio.TimerHandle] = field(default_factory=dict, init=False)
+    _background: set[asyncio.Task[Any]] = field(default_factory=set, init=False)
+    _rooms_changed: asyncio.Event = field(default_factory=asyncio.Event, init=False)
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list, init=False)
+    _stopped: bool = field(default=False, init=False)
+
+    def __post_init__(self) -> None:
+        self.relay.deliver_to(self.rooms.get)
 
     @property
     def node_id(self) -> str:
@@ -121,7 +117,7 @@ class LocalRooms:
     async def _load(self, session_id: str, expires_at_ms: int) -> Room:
         stored = await self.store.load(session_id)
         if stored.snapshot is None and not stored.entries:
-            await self._seed_missing(session_id)
+            await self.seed_missing(session_id)
             stored = await self.store.load(session_id)
         # A load that fails raises here, before a room exists: nothing can then snapshot an
         # empty document over the stored one.
@@ -163,7 +159,7 @@ class LocalRooms:
     def language_changed(self, room: Room, language: str) -> None:
         if self._stopped:
             return
-        self._spawn(self._write_language(room.session_id, language))
+        self._spawn(self.write_language(room.session_id, language))
 
     def emptied(self, room: Room) -> None:
         if self._stopped:

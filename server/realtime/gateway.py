@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Any, Protocol
 
 import asyncpg
@@ -77,35 +77,28 @@ def _event_user(identity: Identity) -> EventUser:
     )
 
 
+@dataclass(eq=False)
 class Gateway:
-    def __init__(
-        self,
-        pool: asyncpg.Pool,
-        cache: redis.Redis,
-        rooms: LocalRooms,
-        relay: Relay,
-        *,
-        runs: RunEvents,
-        max_sockets_per_user: int = 10,
-    ) -> None:
-        self.pool = pool
-        self.cache = cache
-        self.rooms = rooms
-        self.relay = relay
-        self._locks: dict[str, asyncio.Lock] = {}
-        self._budgets: dict[str, MessageBudget] = {}
-        # `run` and `run_cancel` go to the run manager.
-        self.runs = runs
-        # The DevPocket API: 10 realtime connections per user (checked at connect; concurrent
-        # connects may overshoot by the few that race).
-        self.max_sockets_per_user = max_sockets_per_user
-        relay.on("participant_removed", self._participant_removed)
-        relay.on("presence_lapsed", self._presence_lapsed)
+    pool: asyncpg.Pool
+    cache: redis.Redis
+    rooms: LocalRooms
+    relay: Relay
+    _: KW_ONLY
+    # `run` and `run_cancel` go to the run manager.
+    runs: RunEvents
+    # The DevPocket API: 10 realtime connections per user (checked at connect; concurrent
+    # connects may overshoot by the few that race).
+    max_sockets_per_user: int = 10
+    _locks: dict[str, asyncio.Lock] = field(default_factory=dict, init=False)
+    _budgets: dict[str, MessageBudget] = field(default_factory=dict, init=False)
+    # The sockets this node has counted in Redis, and the gate that keeps counting and
+    # recounting (after a lapsed heartbeat) from crossing each other.
+    _counted: dict[str, tuple[Connection, Room, int]] = field(default_factory=dict, init=False)
+    _count_gate: RecountGate = field(default_factory=RecountGate, init=False)
 
-        # The sockets this node has counted in Redis, and the gate that keeps counting and
-        # recounting (after a lapsed heartbeat) from crossing each other.
-        self._counted: dict[str, tuple[Connection, Room, int]] = {}
-        self._count_gate = RecountGate()
+    def __post_init__(self) -> None:
+        self.relay.on("participant_removed", self._participant_removed)
+        self.relay.on("presence_lapsed", self._presence_lapsed)
 
     async def admit(self, token: str | None, session_id: str | None = None) -> Admission:
         """Check a participant token (and, for doors with the session in the path, that
@@ -292,8 +285,7 @@ class Gateway:
         )  # fmt: skip
 
     async def _participant_removed(self, message: dict[str, Any]) -> None:
-        room = self.rooms.get(message["session_id"])
-        if room is None:
+        if (room := self.rooms.get(message["session_id"])) is None:
             return
         # Every node that holds the room tells its own clients, so that people lists drop
         # the participant; `user_leave` alone would only show them offline.
@@ -313,8 +305,7 @@ class Gateway:
         )  # fmt: skip
 
     async def _presence_lapsed(self, message: dict[str, Any]) -> None:
-        room = self.rooms.get(message["session_id"])
-        if room is None:
+        if (room := self.rooms.get(message["session_id"])) is None:
             return
         here = {connection.identity.participant_id for connection in room.connections.values()}
         for participant_id in message["participant_ids"]:

@@ -87,25 +87,20 @@ class ActiveRun:
     task: asyncio.Task[None] | None = None
 
 
+@dataclass(eq=False)
 class RunManager:
-    def __init__(
-        self,
-        pool: asyncpg.Pool,
-        cache: redis.Redis,
-        relay: Relay,
-        sandbox: Sandbox,
-        settings: Settings,
-    ) -> None:
-        self.pool = pool
-        self.cache = cache
-        self.relay = relay
-        self.sandbox = sandbox
-        self.settings = settings
-        # Shown in /api/v1/health/detailed (an unsafe sandbox, a weaker one).
-        self.warnings: list[str] = []
-        self.active: dict[str, ActiveRun] = {}
-        self._stopping = False
-        relay.on("cancel_run", self._cancel_here)
+    pool: asyncpg.Pool
+    cache: redis.Redis
+    relay: Relay
+    sandbox: Sandbox
+    settings: Settings
+    # Shown in /api/v1/health/detailed (an unsafe sandbox, a weaker one).
+    warnings: list[str] = field(default_factory=list, init=False)
+    active: dict[str, ActiveRun] = field(default_factory=dict, init=False)
+    _stopping: bool = field(default=False, init=False)
+
+    def __post_init__(self) -> None:
+        self.relay.on("cancel_run", self._cancel_here)
 
     def limits_for(self, language: Language) -> RunLimits:
         """The language's own limits, with what the DUET_RUN_* settings override."""

@@ -279,10 +279,12 @@ class Gateway:
 
     async def remove_participant(self, session_id: str, participant_id: str) -> None:
         """Close a removed participant's sockets on every node."""
-        await self.relay.send(
-            "participant_removed", session_id=session_id, participant_id=participant_id,
-            timestamp=now_ms(),
-        )  # fmt: skip
+        await self._tell_every_node(
+            "participant_removed", session_id, participant_id=participant_id
+        )
+
+    async def _tell_every_node(self, kind: str, session_id: str, **fields: Any) -> None:
+        await self.relay.send(kind, session_id=session_id, timestamp=now_ms(), **fields)
 
     async def _participant_removed(self, message: dict[str, Any]) -> None:
         if (room := self.rooms.get(message["session_id"])) is None:
@@ -299,10 +301,7 @@ class Gateway:
 
     async def announce_lapsed(self, session_id: str, participant_ids: list[str]) -> None:
         """Tell every node that these participants went offline with a crashed node."""
-        await self.relay.send(
-            "presence_lapsed", session_id=session_id, participant_ids=participant_ids,
-            timestamp=now_ms(),
-        )  # fmt: skip
+        await self._tell_every_node("presence_lapsed", session_id, participant_ids=participant_ids)
 
     async def _presence_lapsed(self, message: dict[str, Any]) -> None:
         if (room := self.rooms.get(message["session_id"])) is None:

@@ -7,7 +7,8 @@ broadcast it. Yjs clients receive CRDT updates; JSON clients receive the whole t
 `code_change`, coalesced to at most one every `JSON_FLUSH_INTERVAL`.
 
 The room does not know whether its peers are local or on other nodes: `RoomHooks` (the
-registry) carries updates and ephemeral messages between nodes and calls `apply_remote_*`.
+rooms of the node, with the relay) carries updates and ephemeral messages between nodes
+and calls `apply_remote_*`.
 """
 
 from __future__ import annotations
@@ -142,7 +143,7 @@ class Room:
     ) -> None:
         self.session_id = session_id
         self.doc = doc
-        # The last stream entry this document includes (advanced by the registry).
+        # The last stream entry this document includes (advanced by LocalRooms as it follows the stream).
         self.through = through
         self.hooks = hooks
         self.rules = rules

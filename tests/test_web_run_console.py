@@ -28,21 +28,31 @@ async def set_code(page: Page, code: str) -> None:
     )
 
 
-async def test_a_run_that_ends_during_a_connection_blip_shows_its_result(site: Any, browser: Any):
+async def run_through_a_blip(
+    browser: Any, base: str, lines: int, pause: float, away_ms: int
+) -> Page:
+    """A room whose program prints `lines` lines, `pause` seconds apart; the tab loses its
+    connection after the first line and is back `away_ms` later."""
     page = await new_page(browser)
-    await create_interview(page, site.base)
+    await create_interview(page, base)
     await set_code(
         page,
-        "import time\nfor i in range(4):\n    print('line', i, flush=True)\n    time.sleep(1)\n",
+        f"import time\nfor i in range({lines}):\n    print('line', i, flush=True)\n"
+        f"    time.sleep({pause})\n",
     )
     await page.locator("button.run").click()
     await expect(page.locator(".output")).to_contain_text("line 0")
     await page.evaluate("window.duet.socket.disconnect()")
     await expect(page.locator(".status")).to_have_text("Reconnecting…")
-    # The run ends while the tab is away: its run_finished never reaches this page.
-    await page.wait_for_timeout(5000)
+    await page.wait_for_timeout(away_ms)
     await page.evaluate("window.duet.socket.connect()")
     await expect(page.locator(".status")).to_have_text("Live")
+    return page
+
+
+async def test_a_run_that_ends_during_a_connection_blip_shows_its_result(site: Any, browser: Any):
+    # The run ends while the tab is away: its run_finished never reaches this page.
+    page = await run_through_a_blip(browser, site.base, lines=4, pause=1, away_ms=5000)
     await expect(page.locator(".result")).to_contain_text("exit code 0")
     await expect(page.locator(".output")).to_have_text("line 0\nline 1\nline 2\nline 3\n")
     await expect(page.locator("button.run")).to_be_enabled()
@@ -50,38 +60,14 @@ async def test_a_run_that_ends_during_a_connection_blip_shows_its_result(site: A
 
 
 async def test_output_missed_during_a_blip_is_filled_in_when_the_run_ends(site: Any, browser: Any):
-    page = await new_page(browser)
-    await create_interview(page, site.base)
-    await set_code(
-        page,
-        "import time\nfor i in range(5):\n    print('line', i, flush=True)\n    time.sleep(1)\n",
-    )
-    await page.locator("button.run").click()
-    await expect(page.locator(".output")).to_contain_text("line 0")
-    await page.evaluate("window.duet.socket.disconnect()")
-    await expect(page.locator(".status")).to_have_text("Reconnecting…")
-    # Back while the run still goes: the lines printed meanwhile never reach this page.
-    await page.wait_for_timeout(1500)
-    await page.evaluate("window.duet.socket.connect()")
-    await expect(page.locator(".status")).to_have_text("Live")
+    # Back while the run still goes.
+    page = await run_through_a_blip(browser, site.base, lines=5, pause=1, away_ms=1500)
     await expect(page.locator(".result")).to_contain_text("exit code 0")
     await expect(page.locator(".output")).to_have_text("line 0\nline 1\nline 2\nline 3\nline 4\n")
 
 
 async def test_output_printed_during_a_blip_shows_while_the_run_still_goes(site: Any, browser: Any):
-    page = await new_page(browser)
-    await create_interview(page, site.base)
-    await set_code(
-        page,
-        "import time\nfor i in range(30):\n    print('line', i, flush=True)\n    time.sleep(0.5)\n",
-    )
-    await page.locator("button.run").click()
-    await expect(page.locator(".output")).to_contain_text("line 0")
-    await page.evaluate("window.duet.socket.disconnect()")
-    await expect(page.locator(".status")).to_have_text("Reconnecting…")
-    await page.wait_for_timeout(2000)
-    await page.evaluate("window.duet.socket.connect()")
-    await expect(page.locator(".status")).to_have_text("Live")
+    page = await run_through_a_blip(browser, site.base, lines=30, pause=0.5, away_ms=2000)
     # The lines printed while away are there before the run ends (only the fetch of the
     # output so far brings line 1), and the live ones follow them in order, each once.
     await expect(page.locator(".output")).to_contain_text("line 1\n")

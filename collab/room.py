@@ -143,7 +143,7 @@ class Room:
     ) -> None:
         self.session_id = session_id
         self.doc = doc
-        # The last stream entry this document includes (advanced by LocalRooms as it follows the stream).
+        # The last stream entry this document includes (advanced as LocalRooms follows it).
         self.through = through
         self.hooks = hooks
         self.rules = rules

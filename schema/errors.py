@@ -32,6 +32,7 @@ class ErrorCode(StrEnum):
     WEBHOOK_NOT_FOUND = "WEBHOOK_NOT_FOUND"
     EVALUATION_NOT_FOUND = "EVALUATION_NOT_FOUND"
     NOTE_NOT_FOUND = "NOTE_NOT_FOUND"
+    QUESTION_NOT_FOUND = "QUESTION_NOT_FOUND"
 
 
 class RealtimeCode(StrEnum):
@@ -67,6 +68,7 @@ STATUS_OF: dict[ErrorCode, int] = {
     ErrorCode.WEBHOOK_NOT_FOUND: 404,
     ErrorCode.EVALUATION_NOT_FOUND: 404,
     ErrorCode.NOTE_NOT_FOUND: 404,
+    ErrorCode.QUESTION_NOT_FOUND: 404,
 }
 
 

@@ -65,6 +65,16 @@ from schema.models.notes import (
     NoteListEnvelope,
     NoteRequest,
 )
+from schema.models.questions import (
+    Difficulty,
+    Question,
+    QuestionEnvelope,
+    QuestionListEnvelope,
+    QuestionRequest,
+    QuestionSummary,
+    QuestionTest,
+    QuestionTestView,
+)
 from schema.models.runs import (
     CancelRunEvent,
     LanguageInfo,
@@ -134,6 +144,7 @@ __all__ = [
     "DeliveryAttempt",
     "DeliveryListEnvelope",
     "DetailedHealth",
+    "Difficulty",
     "DisplayName",
     "Done",
     "Email",
@@ -164,6 +175,13 @@ __all__ = [
     "ParticipantList",
     "ParticipantsEnvelope",
     "Password",
+    "Question",
+    "QuestionEnvelope",
+    "QuestionListEnvelope",
+    "QuestionRequest",
+    "QuestionSummary",
+    "QuestionTest",
+    "QuestionTestView",
     "Readiness",
     "Recommendation",
     "RefreshRequest",

@@ -48,6 +48,8 @@ _SESSION_ERRORS = (
 )
 _BODY_ERRORS = (ErrorCode.PAYLOAD_TOO_LARGE, ErrorCode.UNSUPPORTED_MEDIA_TYPE)
 _SESSION = "/api/v1/sessions/{sessionId}"
+_BANK_READ = "access token, or API token with sessions:read (a participant token: 403)"
+_BANK_WRITE = "access token, or API token with sessions:write (a participant token: 403)"
 
 OPERATIONS: tuple[Operation, ...] = (
     Operation("post", "/api/v1/sessions", "Create an interview session",
@@ -181,6 +183,31 @@ OPERATIONS: tuple[Operation, ...] = (
               parameters=("webhookId",),
               errors=(ErrorCode.INVALID_REQUEST, ErrorCode.UNAUTHORIZED, ErrorCode.FORBIDDEN,
                       ErrorCode.WEBHOOK_NOT_FOUND)),
+    Operation("get", "/api/v1/questions", "The organization's question bank, newest first",
+              models.QuestionListEnvelope, auth=_BANK_READ, tag="questions",
+              errors=(ErrorCode.INVALID_REQUEST, ErrorCode.UNAUTHORIZED, ErrorCode.FORBIDDEN),
+              description="Query: tag, difficulty (easy, medium, hard), q (text in the title "
+              "or prompt), limit (1-100, default 20), cursor (a previous nextCursor)."),
+    Operation("post", "/api/v1/questions", "Add a question (version 1)",
+              models.QuestionEnvelope, 201, models.QuestionRequest, auth=_BANK_WRITE,
+              tag="questions",
+              errors=(ErrorCode.INVALID_REQUEST, ErrorCode.UNAUTHORIZED, ErrorCode.FORBIDDEN,
+                      *_BODY_ERRORS)),
+    Operation("get", "/api/v1/questions/{questionId}", "Get a question, every test included",
+              models.QuestionEnvelope, auth=_BANK_READ, tag="questions",
+              parameters=("questionId",), description="Query: version (default the latest).",
+              errors=(ErrorCode.INVALID_REQUEST, ErrorCode.UNAUTHORIZED, ErrorCode.FORBIDDEN,
+                      ErrorCode.QUESTION_NOT_FOUND)),
+    Operation("put", "/api/v1/questions/{questionId}", "Replace a question: its next version",
+              models.QuestionEnvelope, body=models.QuestionRequest, auth=_BANK_WRITE,
+              tag="questions", parameters=("questionId",),
+              errors=(ErrorCode.INVALID_REQUEST, ErrorCode.UNAUTHORIZED, ErrorCode.FORBIDDEN,
+                      ErrorCode.QUESTION_NOT_FOUND, *_BODY_ERRORS)),
+    Operation("delete", "/api/v1/questions/{questionId}", "Take a question out of the bank",
+              None, 204, auth=_BANK_WRITE, tag="questions", parameters=("questionId",),
+              description="Its versions stay for the sessions that use them.",
+              errors=(ErrorCode.INVALID_REQUEST, ErrorCode.UNAUTHORIZED, ErrorCode.FORBIDDEN,
+                      ErrorCode.QUESTION_NOT_FOUND)),
     Operation("get", "/api/v1/activity", "The organization's activity, newest first",
               models.ActivityListEnvelope, auth="access token, or API token with activity:read",
               tag="activity",

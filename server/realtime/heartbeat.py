@@ -18,9 +18,12 @@ from dataclasses import dataclass, field
 import redis.asyncio as redis
 import redis.exceptions
 
+from collab.relay import raise_if_cancelled
 from server.realtime.presence import heartbeat
 
 log = logging.getLogger(__name__)
+
+STOP_SECONDS = 5.0
 
 
 @dataclass
@@ -32,21 +35,28 @@ class Heartbeat:
     _beaten: bool = field(default=False, init=False)
     _lapse_pending: bool = field(default=False, init=False)
     _task: asyncio.Task[None] | None = field(default=None, init=False)
+    _stopped: bool = field(default=False, init=False)
+    _stopping: asyncio.Event = field(default_factory=asyncio.Event, init=False)
 
     async def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run(), name="duet-heartbeat")
 
     async def stop(self) -> None:
+        self._stopped = True
+        self._stopping.set()
         if self._task is not None:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            # redis-py can swallow a cancellation inside a call (see `raise_if_cancelled`):
+            # the loop then ends at its next turn, on `_stopped`, and this does not wait.
+            await asyncio.wait({self._task}, timeout=STOP_SECONDS)
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopped:
+            raise_if_cancelled()
             await self.beat()
             # Three beats per lifetime: one late beat does not make a live node look dead.
-            await asyncio.sleep(self.ttl_ms / 3000)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self.ttl_ms / 3000)
 
     async def beat(self) -> None:
         """One beat; after a lapse, the sockets counted again."""

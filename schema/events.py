@@ -183,6 +183,21 @@ class PodFailed(Event):
     message: str
 
 
+# -- the session's question ------------------------------------------------------------------
+
+
+class QuestionChanged(Event):
+    """An interviewer set the session's question; clients read it with
+    GET /sessions/{id}/question (filtered by role)."""
+
+    NAME = "question_changed"
+    question_id: str
+    version: int
+    title: str
+    by: str | None
+    timestamp: int
+
+
 # -- interviewers' notes (interviewers only) ----------------------------------------------------
 
 
@@ -211,5 +226,5 @@ class NoteDeleted(Event):
 EVENTS: tuple[type[Event], ...] = (
     CodeChange, LanguageChange, CursorPosition, UserJoin, UserLeave, UserRemoved, Throttled,
     ErrorEvent, RunStarted, RunOutput, RunError, RunFinished, PodPending, PodReady,
-    PodProgress, PodFailed, NoteAdded, NoteUpdated, NoteDeleted,
+    PodProgress, PodFailed, QuestionChanged, NoteAdded, NoteUpdated, NoteDeleted,
 )  # fmt: skip

@@ -52,6 +52,7 @@ from server.routes import (
     participants,
     questions,
     runtime,
+    session_question,
 )
 from server.routes import runs as run_routes
 from server.routes import sessions as session_routes
@@ -297,7 +298,8 @@ def create_app(settings: Settings) -> web.Application:
     app.on_shutdown.extend([_cancel_runs, _close_rooms])
     for module in (
         session_routes, participants, run_routes, runtime, notes, evaluations, auth, api_tokens,
-        webhook_routes, activity_routes, questions, languages, health, docs, websockets, pages,
+        webhook_routes, activity_routes, questions, session_question, languages, health, docs,
+        websockets, pages,
     ):  # fmt: skip
         app.router.add_routes(module.routes)
     attach_socketio(app, settings)

@@ -66,6 +66,8 @@ from schema.models.notes import (
     NoteRequest,
 )
 from schema.models.questions import (
+    CandidateQuestion,
+    CandidateTest,
     Difficulty,
     Question,
     QuestionEnvelope,
@@ -74,6 +76,8 @@ from schema.models.questions import (
     QuestionSummary,
     QuestionTest,
     QuestionTestView,
+    SessionQuestionEnvelope,
+    SessionQuestionRequest,
 )
 from schema.models.runs import (
     CancelRunEvent,
@@ -131,6 +135,8 @@ __all__ = [
     "ApiTokenEnvelope",
     "ApiTokenListEnvelope",
     "CancelRunEvent",
+    "CandidateQuestion",
+    "CandidateTest",
     "Code",
     "CpuUsage",
     "CreateApiTokenRequest",
@@ -204,6 +210,8 @@ __all__ = [
     "Session",
     "SessionEnvelope",
     "SessionListEnvelope",
+    "SessionQuestionEnvelope",
+    "SessionQuestionRequest",
     "SessionSummary",
     "ShortName",
     "SnakeRequestModel",

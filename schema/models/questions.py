@@ -141,3 +141,43 @@ class QuestionListEnvelope(ResponseModel):
     success: Literal[True] = True
     data: list[QuestionSummary]
     next_cursor: str | None
+
+
+class SessionQuestionRequest(RequestModel):
+    question_id: UUID
+    # Default: the latest version. The session keeps this version whatever edits follow.
+    version: Annotated[int, Field(ge=1)] | None = None
+
+
+class CandidateTest(ResponseModel):
+    """A test as a candidate sees it: a hidden test's input and expected output stay out."""
+
+    name: str
+    hidden: bool
+    weight: float
+    stdin: str | None = Field(description="null for a hidden test")
+    expected_stdout: str | None = Field(description="null for a hidden test")
+
+
+class CandidateQuestion(ResponseModel):
+    """A session's question as a candidate sees it: no interviewer notes, and hidden tests
+    only by name."""
+
+    id: UUID
+    version: int
+    title: str
+    prompt: str
+    prompt_html: str
+    difficulty: Difficulty
+    tags: list[str]
+    starters: dict[str, str]
+    harness: dict[str, str]
+    compare: str
+    tests: list[CandidateTest]
+
+
+class SessionQuestionEnvelope(ResponseModel):
+    success: Literal[True] = True
+    data: Question | CandidateQuestion = Field(
+        description="Interviewers get the whole question; candidates the CandidateQuestion"
+    )

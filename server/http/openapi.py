@@ -208,6 +208,16 @@ OPERATIONS: tuple[Operation, ...] = (
               description="Its versions stay for the sessions that use them.",
               errors=(ErrorCode.INVALID_REQUEST, ErrorCode.UNAUTHORIZED, ErrorCode.FORBIDDEN,
                       ErrorCode.QUESTION_NOT_FOUND)),
+    Operation("get", f"{_SESSION}/question", "The session's question, by role",
+              models.SessionQuestionEnvelope, tag="questions",
+              errors=(*_SESSION_ERRORS, ErrorCode.QUESTION_NOT_FOUND),
+              description="Interviewers get the whole question at the pinned version; a "
+              "candidate gets no interviewer notes and hidden tests by name only."),
+    Operation("put", f"{_SESSION}/question", "Set the session's question (interviewers)",
+              models.QuestionEnvelope, body=models.SessionQuestionRequest, tag="questions",
+              errors=(*_SESSION_ERRORS, ErrorCode.QUESTION_NOT_FOUND, *_BODY_ERRORS),
+              description="A question of the session's organization, at `version` (default "
+              "the latest); the room gets question_changed."),
     Operation("get", "/api/v1/activity", "The organization's activity, newest first",
               models.ActivityListEnvelope, auth="access token, or API token with activity:read",
               tag="activity",

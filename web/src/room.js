@@ -220,7 +220,7 @@ export async function renderRoom (root, session, seat) {
     notes.load()
     scorecard.load()
   }
-  runs.loadHistory()
+  runs.resync()
 
   // -- time left ---------------------------------------------------------------------------------
   const tick = () => {

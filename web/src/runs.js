@@ -75,7 +75,9 @@ export class RunPanel {
     // The seq expected next from run_output; a jump means events were lost on the way.
     this.nextSeq = 0
     this.outputGap = false
-    // While catchUp fetches the output so far: the live events that arrive meanwhile.
+    // From a (re)connect until the output so far is fetched: every run_output that arrives,
+    // replayed after what the fetch gave (the server stores an event just after sending it,
+    // so a fetch can miss one the socket already brought).
     this.caughtLive = null
     this.result = h('div.result')
     this.preview = null
@@ -166,7 +168,7 @@ export class RunPanel {
   }
 
   appendOutput (event) {
-    if (this.caughtLive && event.runId === this.currentRun) this.caughtLive.push(event)
+    if (this.caughtLive) this.caughtLive.push(event)
     if (event.runId !== this.shownRun) return
     if (event.seq !== this.nextSeq) this.outputGap = true
     this.nextSeq = event.seq + 1
@@ -285,25 +287,31 @@ export class RunPanel {
 
   // After a reconnect: events sent while this tab was away are lost, so ask for the run
   // state again (the run shown as running may have ended, another may have started).
+  // On the first load too: then a run going on is shown with its output so far.
   async resync () {
+    if (!this.caughtLive) this.caughtLive = []
     const runId = this.currentRun
     // Until the output so far is fetched, what is shown has a hole in it.
     if (runId) this.outputGap = true
-    await this.loadHistory()
-    if (runId && this.currentRun === runId) await this.catchUp(runId)
+    try {
+      await this.loadHistory()
+      if (runId && this.currentRun === runId) await this.catchUp(runId)
+    } finally {
+      this.caughtLive = null
+    }
   }
 
   // A run still going that this tab saw only part of (or none of): show the output the
   // server holds so far, then the live events from its outputSeq on.
   async catchUp (runId) {
-    this.caughtLive = []
+    if (!this.caughtLive) this.caughtLive = []
     let run = null
     try {
       run = (await api('GET', `/sessions/${this.sessionId}/runs/${runId}`, { token: this.token })).data
     } catch (error) {
       // The stale-run check asks again later.
     }
-    const live = this.caughtLive
+    const live = (this.caughtLive || []).filter((event) => event.runId === runId)
     this.caughtLive = null
     if (!run || this.currentRun !== runId) return
     if (run.status === 'finished') return this.finishedMeanwhile(run)
@@ -332,7 +340,7 @@ export class RunPanel {
       this.finishedMeanwhile(current, false)
     } else if (running && !this.currentRun) {
       this.started({ runId: running.id, language: running.language, by: running.by, timestamp: running.startedAt })
-      this.catchUp(running.id)
+      await this.catchUp(running.id)
     } else if (!this.shownRun && runs.length) {
       // A late joiner or a reload sees what ran last.
       this.show(runs[0].id)

@@ -21,6 +21,9 @@ MAX_SHOWN_LINES = 2000
 
 
 async def set_code(page: Page, code: str) -> None:
+    # Once the room's document has arrived: replacing the text of a document still empty
+    # here would merge with the starter when it comes.
+    await page.wait_for_function("window.duet.doc.getText('code').length > 0")
     await page.evaluate(
         "code => { const t = window.duet.doc.getText('code');"
         " window.duet.doc.transact(() => { t.delete(0, t.length); t.insert(0, code) }) }",

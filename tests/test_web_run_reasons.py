@@ -30,6 +30,8 @@ async def site(aiohttp_server: Any, settings: Any) -> Any:
 
 
 async def run_code(page: Page, code: str, language: str | None = None) -> None:
+    # Once the room's document has arrived, or the replacement would merge with it.
+    await page.wait_for_function("window.duet.doc.getText('code').length > 0")
     if language:
         # Emptied first, so the switch asks nothing about the code (it takes the starter).
         await page.evaluate(

@@ -37,18 +37,20 @@ def _compare(value: str) -> str:
     raise ValueError("must be exact, trim, tokens or float:<tolerance> (e.g. float:1e-6)")
 
 
-def _tag(value: str) -> str:
-    value = storable(value).strip().lower()
-    if not 1 <= len(value) <= 40:
-        raise ValueError("tags must be 1 to 40 characters")
-    return value
+def _words(longest: int, *, lower: bool = False) -> Callable[[str], str]:
+    """Text of 1 to `longest` characters, stripped (and lowercased, for tags)."""
+
+    def check(value: str) -> str:
+        value = storable(value).strip()
+        if not 1 <= len(value) <= longest:
+            raise ValueError(f"must be 1 to {longest} characters")
+        return value.lower() if lower else value
+
+    return check
 
 
-def _title(value: str) -> str:
-    value = storable(value).strip()
-    if not 1 <= len(value) <= 200:
-        raise ValueError("must be 1 to 200 characters")
-    return value
+_tag = _words(40, lower=True)
+_title = _words(200)
 
 
 Prompt = Annotated[str, AfterValidator(_bounded(MAX_PROMPT_BYTES))]

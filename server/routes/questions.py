@@ -74,20 +74,32 @@ async def list_questions(request: web.Request) -> web.Response:
     return envelope(page, nextCursor=next_cursor)
 
 
+async def _question_body(request: web.Request) -> QuestionRequest:
+    body = await read_json(request, QuestionRequest)
+    questions.check_languages(body)
+    return body
+
+
+async def _record(
+    request: web.Request, principal: Principal, action: str, now: int, **details: object
+) -> None:
+    await activity.record(
+        request.app[POOL], Actor.of(principal, client_ip(request)), action, now,
+        organization_id=principal.organization_id, details=details,
+    )  # fmt: skip
+
+
 @routes.post(_QUESTIONS)
 async def create_question(request: web.Request) -> web.Response:
     principal = await _bank_caller(request, WRITE)
-    body = await read_json(request, QuestionRequest)
-    questions.check_languages(body)
+    body = await _question_body(request)
     now = now_ms()
-    pool = request.app[POOL]
     question = await questions.create_question(
-        pool, principal.organization_id, body, _author(principal), now
+        request.app[POOL], principal.organization_id, body, _author(principal), now
     )
-    await activity.record(
-        pool, Actor.of(principal, client_ip(request)), "question_created", now,
-        organization_id=principal.organization_id,
-        details={"questionId": str(question.id), "title": question.title},
+    await _record(
+        request, principal, "question_created", now, questionId=str(question.id),
+        title=question.title,
     )  # fmt: skip
     return envelope(question, status=201)
 
@@ -108,17 +120,14 @@ async def get_question(request: web.Request) -> web.Response:
 async def update_question(request: web.Request) -> web.Response:
     question_id = uuid_param(request, "questionId", "questionId")
     principal = await _bank_caller(request, WRITE)
-    body = await read_json(request, QuestionRequest)
-    questions.check_languages(body)
+    body = await _question_body(request)
     now = now_ms()
-    pool = request.app[POOL]
     question = await questions.update_question(
-        pool, principal.organization_id, question_id, body, _author(principal), now
+        request.app[POOL], principal.organization_id, question_id, body, _author(principal), now
     )
-    await activity.record(
-        pool, Actor.of(principal, client_ip(request)), "question_updated", now,
-        organization_id=principal.organization_id,
-        details={"questionId": str(question.id), "version": question.version},
+    await _record(
+        request, principal, "question_updated", now, questionId=str(question.id),
+        version=question.version,
     )  # fmt: skip
     return envelope(question)
 
@@ -128,10 +137,6 @@ async def delete_question(request: web.Request) -> web.Response:
     question_id = uuid_param(request, "questionId", "questionId")
     principal = await _bank_caller(request, WRITE)
     now = now_ms()
-    pool = request.app[POOL]
-    await questions.delete_question(pool, principal.organization_id, question_id, now)
-    await activity.record(
-        pool, Actor.of(principal, client_ip(request)), "question_deleted", now,
-        organization_id=principal.organization_id, details={"questionId": str(question_id)},
-    )  # fmt: skip
+    await questions.delete_question(request.app[POOL], principal.organization_id, question_id, now)
+    await _record(request, principal, "question_deleted", now, questionId=str(question_id))
     return web.Response(status=204)

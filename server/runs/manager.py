@@ -207,7 +207,7 @@ class RunManager:
             self.relay.announce(session_id, name, data)
 
         def tell(event: Event) -> None:
-            self.relay.announce(session_id, *event.parts())
+            announce(*event.parts())
 
         def send(stream: StreamName, text: str) -> None:
             nonlocal seq

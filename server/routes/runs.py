@@ -11,15 +11,13 @@ from schema.errors import invalid
 from schema.models import RunRequest
 from server import activity
 from server.access import READ, WRITE, require_active, session_caller, session_caller_and_fetch
-from server.http.requests import read_json, session_id_param
+from server.http.requests import page_params, read_json, session_id_param
 from server.http.responses import envelope
 from server.runs import history
 from server.state import POOL, REDIS, ROOMS, RUNS
 
 routes = web.RouteTableDef()
 
-DEFAULT_PAGE = 20
-MAX_PAGE = 100
 _RUNS = "/api/v1/sessions/{session_id}/runs"
 
 
@@ -28,18 +26,6 @@ def run_id_param(request: web.Request) -> str:
         return str(uuid.UUID(request.match_info["runId"]))
     except ValueError:
         raise invalid("runId must be a UUID") from None
-
-
-def _page_params(request: web.Request) -> tuple[int, int | None]:
-    raw_limit = request.query.get("limit", str(DEFAULT_PAGE))
-    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_PAGE:
-        raise invalid(f"limit must be an integer from 1 to {MAX_PAGE}")
-    raw_cursor = request.query.get("cursor")
-    if raw_cursor is None:
-        return int(raw_limit), None
-    if not raw_cursor.isdigit() or len(raw_cursor) > 18:
-        raise invalid("cursor must be the nextCursor of a previous page")
-    return int(raw_limit), int(raw_cursor)
 
 
 @routes.post(_RUNS)
@@ -63,7 +49,7 @@ async def start_run(request: web.Request) -> web.Response:
 @routes.get(_RUNS)
 async def list_runs(request: web.Request) -> web.Response:
     session_id = session_id_param(request)
-    limit, before = _page_params(request)
+    limit, before = page_params(request)
     pool = request.app[POOL]
     await session_caller(request, session_id, now_ms(), scope=READ)
     page, next_cursor = await history.list_runs(pool, session_id, limit, before)

@@ -15,9 +15,8 @@ Events, through `Relay.announce` (every client of the session, on every node):
   outputTruncated, cancelled, stage, reason, limit}`: `reason` and `limit` from
   `runner.limits.finish_reason`
 
-The one-run-per-session rule is a Redis key (`duet:session:{id}:run`, SET NX with a TTL
-past the run's wall time, so a crashed node cannot hold it for ever) whose value is the
-run id. A cancel reaching another node goes over the relay's control channel.
+One run or test run at a time per session, across nodes (`server/runs/lock.py`). A cancel
+reaching another node goes over the relay's control channel.
 """
 
 from __future__ import annotations
@@ -41,7 +40,6 @@ from runner.job import RunJob
 from runner.languages import LANGUAGES, Language, get_language
 from runner.limits import MiB, RunLimits, RunResult, finish_reason
 from runner.sandbox import Sandbox, SessionContext, StreamName
-from schema import keys
 from schema.errors import ApiError, ErrorCode, invalid
 from schema.events import Event, RunError, RunFinished, RunOutput, RunStarted
 from schema.models import Run, RunRequest
@@ -50,6 +48,7 @@ from server.http.requests import check_size
 from server.languages import check_language
 from server.runs.history import fetch_run, record_finish, record_start
 from server.runs.live_output import LiveOutput
+from server.runs.lock import release_run_lock, run_lock_holder, take_run_lock
 from server.runs.output import CoalescedOutput
 
 log = logging.getLogger(__name__)
@@ -59,13 +58,6 @@ MAX_STDIN_BYTES = 1 * MiB
 # node running it died.
 LOCK_MARGIN_SECONDS = 30
 SHUTDOWN_GRACE_SECONDS = 5.0
-
-# Delete the lock only if it is still ours (it may have expired and been taken since).
-_RELEASE_LOCK = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-"""
-
 
 def _no_result(started: float, cancel: asyncio.Event) -> RunResult:
     """The result of a run the sandbox could not carry out."""
@@ -130,8 +122,8 @@ class RunManager:
             raise ApiError(ErrorCode.SERVICE_UNAVAILABLE, "The server is shutting down")
         session_id = room.session_id
         code = request.code if request.code is not None else room.code
-        language = await self._runnable(
-            request.language or room.language or await self._stored_language(session_id)
+        language = await self.runnable_language(
+            request.language or room.language or await self.stored_language(session_id)
         )
         check_size("code", code, self.settings.max_code_bytes)
         check_size("stdin", request.stdin, MAX_STDIN_BYTES)
@@ -142,13 +134,7 @@ class RunManager:
         lock_ttl = (
             int(limits.wall_time_s) + LOCK_MARGIN_SECONDS + int(self.sandbox.start_allowance_s)
         )
-        if not await self.cache.set(keys.run_lock(session_id), run_id, nx=True, ex=lock_ttl):
-            running = await self.cache.get(keys.run_lock(session_id))
-            which = f" ({running.decode()})" if running else ""
-            raise ApiError(
-                ErrorCode.RUN_IN_PROGRESS,
-                f"A run{which} is already in progress in this session; cancel it or wait",
-            )
+        await take_run_lock(self.cache, session_id, run_id, lock_ttl)
         try:
             run = await record_start(self.pool, session_id, run_id, by, language.name, code)
         except BaseException:
@@ -168,7 +154,7 @@ class RunManager:
         )
         return run
 
-    async def _runnable(self, name: str) -> Language:
+    async def runnable_language(self, name: str) -> Language:
         check_language(name)
         language = get_language(name)
         if not language.runnable:
@@ -184,7 +170,7 @@ class RunManager:
             for info in await self.sandbox.languages()
         )
 
-    async def _stored_language(self, session_id: str) -> str:
+    async def stored_language(self, session_id: str) -> str:
         language = await self.pool.fetchval(
             "SELECT language FROM sessions WHERE id = $1", session_id
         )
@@ -258,7 +244,7 @@ class RunManager:
         )  # fmt: skip
 
     async def _release(self, session_id: str, run_id: str) -> None:
-        await self.cache.eval(_RELEASE_LOCK, 1, keys.run_lock(session_id), run_id)
+        await release_run_lock(self.cache, session_id, run_id)
 
     # -- cancelling ------------------------------------------------------------------------
 
@@ -266,10 +252,9 @@ class RunManager:
         """Stop a run wherever it executes; without `run_id`, the session's current run.
         Returns the run as stored and whether it was still running (RUN_NOT_FOUND if none)."""
         if run_id is None:
-            current = await self.cache.get(keys.run_lock(session_id))
-            if current is None:
+            run_id = await run_lock_holder(self.cache, session_id)
+            if run_id is None:
                 raise ApiError(ErrorCode.RUN_NOT_FOUND, "No run is in progress in this session")
-            run_id = current.decode()
         run = await fetch_run(self.pool, session_id, run_id)
         if run.status != "running":
             return run, False

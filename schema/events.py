@@ -198,6 +198,51 @@ class QuestionChanged(Event):
     timestamp: int
 
 
+# -- test runs -----------------------------------------------------------------------------------
+
+
+class TestRunStarted(Event):
+    NAME = "test_run_started"
+    test_run_id: str
+    session_id: str
+    question_id: str
+    question_version: int
+    language: str
+    total: int
+    by: str
+    timestamp: int
+
+
+class TestResultEvent(Event):
+    """One test's outcome, as it finishes. A candidate's copy of a hidden test's result has
+    `stdin`, `expected`, `actual` and `stderr` null (`server/test_runs/views.py`)."""
+
+    NAME = "test_result"
+    test_run_id: str
+    index: int
+    name: str
+    hidden: bool
+    weight: float
+    passed: bool
+    duration_ms: int
+    reason: str
+    stdin: str | None
+    expected: str | None
+    actual: str | None
+    stderr: str | None
+
+
+class TestRunFinished(Event):
+    NAME = "test_run_finished"
+    test_run_id: str
+    passed: int
+    failed: int
+    total: int
+    score: float
+    duration_ms: int
+    cancelled: bool
+
+
 # -- interviewers' notes (interviewers only) ----------------------------------------------------
 
 
@@ -226,5 +271,6 @@ class NoteDeleted(Event):
 EVENTS: tuple[type[Event], ...] = (
     CodeChange, LanguageChange, CursorPosition, UserJoin, UserLeave, UserRemoved, Throttled,
     ErrorEvent, RunStarted, RunOutput, RunError, RunFinished, PodPending, PodReady,
-    PodProgress, PodFailed, QuestionChanged, NoteAdded, NoteUpdated, NoteDeleted,
+    PodProgress, PodFailed, QuestionChanged, TestRunStarted, TestResultEvent, TestRunFinished,
+    NoteAdded, NoteUpdated, NoteDeleted,
 )  # fmt: skip

@@ -56,6 +56,9 @@ from server.routes import (
 )
 from server.routes import runs as run_routes
 from server.routes import sessions as session_routes
+from server.routes import (
+    test_runs as test_run_routes,
+)
 from server.routes import webhooks as webhook_routes
 from server.runs.manager import RunManager
 from server.session_lifecycle import SessionClosed, SessionLifecycle, delete_session_keys
@@ -73,10 +76,12 @@ from server.state import (
     RUNS,
     SETTINGS,
     STARTED_AT,
+    TEST_RUNS,
 )
 from server.sweeps.expiry import sweep_expired_sessions
 from server.sweeps.pods import sweep_pods
 from server.sweeps.presence import reconcile_presence
+from server.test_runs.manager import TestRunManager
 from server.webhooks.delivery import WebhookDelivery
 
 log = logging.getLogger(__name__)
@@ -126,6 +131,8 @@ async def _code_runs(app: web.Application) -> AsyncIterator[None]:
     manager = RunManager(app[POOL], app[REDIS], app[RELAY], sandbox, settings)
     manager.warnings.extend(warnings)
     app[RUNS] = manager
+    test_runs = TestRunManager(app[POOL], app[REDIS], app[RELAY], manager, settings)
+    app[TEST_RUNS] = test_runs
     # Probing toolchain versions takes a moment (the JVM); do it before the first run asks.
     probe = asyncio.get_running_loop().create_task(sandbox.languages())
     try:
@@ -133,13 +140,14 @@ async def _code_runs(app: web.Application) -> AsyncIterator[None]:
     finally:
         # Not cancelled: a cancelled probe would leave its toolchain processes behind.
         await asyncio.gather(probe, return_exceptions=True)
+        await test_runs.shutdown()
         await manager.shutdown()
         await sandbox.close()
 
 
 async def _collaboration(app: web.Application) -> AsyncIterator[None]:
-    settings, pool, cache, relay, runs = (
-        app[SETTINGS], app[POOL], app[REDIS], app[RELAY], app[RUNS]
+    settings, pool, cache, relay, runs, test_runs = (
+        app[SETTINGS], app[POOL], app[REDIS], app[RELAY], app[RUNS], app[TEST_RUNS]
     )  # fmt: skip
 
     async def write_language(session_id: str, language: str) -> None:
@@ -164,7 +172,7 @@ async def _collaboration(app: web.Application) -> AsyncIterator[None]:
         idle_seconds=settings.room_idle_seconds,
     )
     gateway = Gateway(
-        pool, cache, rooms, relay, runs=RunEventAdapter(runs, pool),
+        pool, cache, rooms, relay, runs=RunEventAdapter(runs, test_runs, pool),
         max_sockets_per_user=settings.max_sockets_per_user,
     )  # fmt: skip
     heartbeat = Heartbeat(
@@ -173,7 +181,7 @@ async def _collaboration(app: web.Application) -> AsyncIterator[None]:
     lifecycle = SessionLifecycle(
         pool, relay, rooms, sweep=lambda now: sweep_expired_sessions(pool, cache, now)
     )
-    _hook_into_closing(lifecycle, rooms, runs, cache)
+    _hook_into_closing(lifecycle, rooms, runs, test_runs, cache)
     app[ROOMS], app[GATEWAY], app[HEARTBEAT], app[LIFECYCLE] = rooms, gateway, heartbeat, lifecycle
     await relay.start()
     await rooms.start()
@@ -186,7 +194,11 @@ async def _collaboration(app: web.Application) -> AsyncIterator[None]:
 
 
 def _hook_into_closing(
-    lifecycle: SessionLifecycle, rooms: LocalRooms, runs: RunManager, cache: redis.Redis
+    lifecycle: SessionLifecycle,
+    rooms: LocalRooms,
+    runs: RunManager,
+    test_runs: TestRunManager,
+    cache: redis.Redis,
 ) -> None:
     """What happens when a session ends, is deleted or expires, in this order."""
 
@@ -196,6 +208,7 @@ def _hook_into_closing(
 
     async def stop_runs(event: SessionClosed) -> None:
         await runs.session_closed(event.session_id)
+        await test_runs.session_closed(event.session_id)
 
     async def release_runtime(event: SessionClosed) -> None:
         # Nothing runs there any more: a session's pod (Kubernetes runner) can go now.
@@ -215,6 +228,8 @@ def _hook_into_closing(
 async def _cancel_runs(app: web.Application) -> None:
     # On shutdown, while rooms and the database are still up: stop every program, record
     # it as cancelled and tell the room.
+    if TEST_RUNS in app:
+        await app[TEST_RUNS].shutdown()
     if RUNS in app:
         await app[RUNS].shutdown()
 
@@ -297,9 +312,9 @@ def create_app(settings: Settings) -> web.Application:
     )
     app.on_shutdown.extend([_cancel_runs, _close_rooms])
     for module in (
-        session_routes, participants, run_routes, runtime, notes, evaluations, auth, api_tokens,
-        webhook_routes, activity_routes, questions, session_question, languages, health, docs,
-        websockets, pages,
+        session_routes, participants, run_routes, test_run_routes, runtime, notes, evaluations,
+        auth, api_tokens, webhook_routes, activity_routes, questions, session_question,
+        languages, health, docs, websockets, pages,
     ):  # fmt: skip
         app.router.add_routes(module.routes)
     attach_socketio(app, settings)

@@ -96,6 +96,10 @@ class Settings(BaseSettings):
     run_output_bytes: int | None = Field(
         default=None, ge=1024, description="stdout + stderr kept and streamed per run"
     )
+    # Unset: the machine's cores. A test run's tests share them with everyone's runs.
+    test_workers: int | None = Field(
+        default=None, ge=1, le=64, description="Tests of one test run run at once (local)"
+    )
 
     # -- accounts -------------------------------------------------------------------------
     jwt_secret: str | None = Field(

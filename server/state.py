@@ -15,6 +15,7 @@ from server.realtime.gateway import Gateway
 from server.realtime.heartbeat import Heartbeat
 from server.runs.manager import RunManager
 from server.session_lifecycle import SessionLifecycle
+from server.test_runs.manager import TestRunManager
 
 SETTINGS = web.AppKey("settings", Settings)
 POOL = web.AppKey("pool", asyncpg.Pool)
@@ -26,6 +27,7 @@ HEARTBEAT = web.AppKey("heartbeat", Heartbeat)
 LIFECYCLE = web.AppKey("lifecycle", SessionLifecycle)
 GATEWAY = web.AppKey("gateway", Gateway)
 RUNS = web.AppKey("runs", RunManager)
+TEST_RUNS = web.AppKey("test_runs", TestRunManager)
 JWT_KEY = web.AppKey("jwt_key", bytes)
 PASSWORDS = web.AppKey("passwords", Passwords)
 RATE_COUNTER = web.AppKey("rate_counter", RateCounter)

@@ -14,7 +14,8 @@ from schema.models.base import (
 )
 
 WebhookEvent = Literal["session.created", "participant.joined", "run.finished",
-                       "session.ended", "session.expired", "evaluation.submitted"]  # fmt: skip
+                       "test_run.finished", "session.ended", "session.expired",
+                       "evaluation.submitted"]  # fmt: skip
 
 
 class CreateWebhookRequest(RequestModel):

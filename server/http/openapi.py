@@ -10,6 +10,7 @@ from pydantic.json_schema import models_json_schema
 
 from schema import models
 from schema.errors import STATUS_OF, ErrorCode
+from schema.models import test_runs as test_run_models
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,30 @@ OPERATIONS: tuple[Operation, ...] = (
               description="202 while it was running (its run_finished says cancelled); 200 "
               "with the finished run if it had already ended.",
               answers=(Answer(200, models.RunEnvelope, "The run had already finished"),)),
+    Operation("post", f"{_SESSION}/test-runs", "Run the question's tests",
+              test_run_models.TestRunEnvelope, 202, test_run_models.TestRunRequest, tag="runs",
+              body_required=False,
+              errors=(*_SESSION_ERRORS, *_BODY_ERRORS, ErrorCode.QUESTION_NOT_FOUND,
+                      ErrorCode.RUN_IN_PROGRESS),
+              description="Any participant. Without a body the session's document runs in "
+              "the session's language against the pinned question's tests. Answers at once; "
+              "the room receives test_run_started, a test_result per test (a hidden test's "
+              "data only to interviewers) and test_run_finished. A run and a test run never "
+              "overlap."),
+    Operation("get", f"{_SESSION}/test-runs", "List test runs, newest first",
+              test_run_models.TestRunListEnvelope, errors=_SESSION_ERRORS, tag="runs",
+              description="Query: limit (1-100, default 20), cursor (a previous nextCursor). "
+              "A candidate reads a hidden test's name and outcome only."),
+    Operation("get", f"{_SESSION}/test-runs/{{testRunId}}", "Get a test run with its results",
+              test_run_models.TestRunEnvelope, tag="runs", parameters=("testRunId",),
+              errors=(*_SESSION_ERRORS, ErrorCode.TEST_RUN_NOT_FOUND)),
+    Operation("post", f"{_SESSION}/test-runs/{{testRunId}}/cancel", "Cancel a test run",
+              test_run_models.TestRunEnvelope, 202, tag="runs", parameters=("testRunId",),
+              errors=(*_SESSION_ERRORS, ErrorCode.TEST_RUN_NOT_FOUND),
+              description="202 while it was running (its test_run_finished says cancelled); "
+              "200 with the finished test run if it had already ended.",
+              answers=(Answer(200, test_run_models.TestRunEnvelope,
+                              "The test run had already finished"),)),
     Operation("get", "/api/v1/sessions", "List the caller's sessions, newest first",
               models.SessionListEnvelope, auth="access token, or API token with sessions:read",
               errors=(ErrorCode.INVALID_REQUEST, ErrorCode.UNAUTHORIZED, ErrorCode.FORBIDDEN),
@@ -208,6 +233,14 @@ OPERATIONS: tuple[Operation, ...] = (
               description="Its versions stay for the sessions that use them.",
               errors=(ErrorCode.INVALID_REQUEST, ErrorCode.UNAUTHORIZED, ErrorCode.FORBIDDEN,
                       ErrorCode.QUESTION_NOT_FOUND)),
+    Operation("post", "/api/v1/questions/try", "Try a reference solution against tests",
+              test_run_models.TrialEnvelope, body=test_run_models.TrialRequest,
+              auth=_BANK_WRITE, tag="questions",
+              errors=(ErrorCode.INVALID_REQUEST, ErrorCode.UNAUTHORIZED, ErrorCode.FORBIDDEN,
+                      ErrorCode.SERVICE_UNAVAILABLE, *_BODY_ERRORS),
+              description="For a question's author: runs `code` against `tests` (saved or "
+              "not) and answers every result; nothing is stored. Needs the local runner (503 "
+              "with Kubernetes)."),
     Operation("get", f"{_SESSION}/question", "The session's question, by role",
               models.SessionQuestionEnvelope, tag="questions",
               errors=(*_SESSION_ERRORS, ErrorCode.QUESTION_NOT_FOUND),

@@ -109,3 +109,18 @@ def check_size(name: str, value: str, limit: int) -> str:
             ErrorCode.PAYLOAD_TOO_LARGE, f"{name} is {size} bytes; the limit is {limit} bytes"
         )
     return value
+
+
+def page_params(
+    request: web.Request, default: int = 20, maximum: int = 100
+) -> tuple[int, int | None]:
+    """`limit` and `cursor` of a list paged by a `seq` column (newest first)."""
+    raw_limit = request.query.get("limit", str(default))
+    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= maximum:
+        raise invalid(f"limit must be an integer from 1 to {maximum}")
+    raw_cursor = request.query.get("cursor")
+    if raw_cursor is None:
+        return int(raw_limit), None
+    if not raw_cursor.isdigit() or len(raw_cursor) > 18:
+        raise invalid("cursor must be the nextCursor of a previous page")
+    return int(raw_limit), int(raw_cursor)

@@ -242,7 +242,7 @@ class Gateway:
             room.become_yjs(connection)
             await room.receive_yjs(connection, bytes(data))
             return
-        if event in ("run", "run_cancel"):
+        if event in ("run", "run_tests", "run_cancel"):
             # Says nothing about the client's document protocol: no become_json here.
             await self.runs.handle_event(connection.identity, room, event, data)
             return

@@ -21,6 +21,7 @@ EVENTS = (
     "session.created",
     "participant.joined",
     "run.finished",
+    "test_run.finished",
     "session.ended",
     "session.expired",
     "evaluation.submitted",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 import asyncpg
@@ -26,9 +27,9 @@ def not_found() -> ApiError:
     return ApiError(ErrorCode.QUESTION_NOT_FOUND, "Question not found")
 
 
-def check_languages(body: QuestionRequest) -> None:
+def check_languages(**fields: Mapping[str, str]) -> None:
     """Starters and harnesses are keyed by a language Duet knows: a 400 names the field."""
-    for field, by_language in (("starters", body.starters), ("harness", body.harness)):
+    for field, by_language in fields.items():
         for language in by_language:
             if language not in SESSION_LANGUAGES:
                 raise invalid(

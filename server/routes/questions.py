@@ -8,22 +8,27 @@ question is a 404, as if it did not exist.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 from aiohttp import web
 
+from runner.sandbox import NO_SESSION
 from schema.clock import now_ms
 from schema.errors import ApiError, ErrorCode, invalid
 from schema.models.questions import QuestionRequest
+from schema.models.test_runs import TestResult, TrialRequest, TrialResult
 from server import activity, questions
 from server.access import READ, WRITE
 from server.activity import Actor
 from server.auth.authenticate import optional_principal, require_principal
 from server.auth.principal import Principal
 from server.http.rate_limits import client_ip
-from server.http.requests import page_limit, read_json, request_token, uuid_param
+from server.http.requests import check_size, page_limit, read_json, request_token, uuid_param
 from server.http.responses import envelope
-from server.state import POOL
+from server.state import POOL, RUNS, SETTINGS
+from server.test_runs.judge import Suite, judge, score_of
+from server.test_runs.manager import default_workers
 
 routes = web.RouteTableDef()
 _QUESTIONS = "/api/v1/questions"
@@ -76,7 +81,7 @@ async def list_questions(request: web.Request) -> web.Response:
 
 async def _question_body(request: web.Request) -> QuestionRequest:
     body = await read_json(request, QuestionRequest)
-    questions.check_languages(body)
+    questions.check_languages(starters=body.starters, harness=body.harness)
     return body
 
 
@@ -140,3 +145,39 @@ async def delete_question(request: web.Request) -> web.Response:
     await questions.delete_question(request.app[POOL], principal.organization_id, question_id, now)
     await _record(request, principal, "question_deleted", now, questionId=str(question_id))
     return web.Response(status=204)
+
+
+@routes.post(_QUESTIONS + "/try")
+async def try_solution(request: web.Request) -> web.Response:
+    """Run an author's reference solution against a question's tests, saved or not, and
+    answer every result (nothing is stored: the solution belongs in no session)."""
+    principal = await _bank_caller(request, WRITE)
+    body = await read_json(request, TrialRequest)
+    questions.check_languages(harness=body.harness)
+    runs = request.app[RUNS]
+    if runs.sandbox.keeps_sessions:
+        raise ApiError(
+            ErrorCode.SERVICE_UNAVAILABLE,
+            "Trying a solution outside an interview needs a local runner; with the "
+            "Kubernetes runner, run the tests in an interview",
+        )
+    language = await runs.runnable_language(body.language)
+    check_size("code", body.code, request.app[SETTINGS].max_code_bytes)
+    results = await judge(
+        runs.sandbox, NO_SESSION, language, body.code,
+        Suite(body.tests, body.compare, body.harness), runs.limits_for(language),
+        workers=default_workers(request.app[SETTINGS]), cancel=asyncio.Event(),
+        on_result=_ignore,
+    )  # fmt: skip
+    passed = sum(result.passed for result in results)
+    await _record(request, principal, "question_solution_tried", now_ms(), passed=passed)
+    return envelope(
+        TrialResult(
+            total=len(results), passed=passed, failed=len(results) - passed,
+            score=score_of(results), results=results,
+        )
+    )  # fmt: skip
+
+
+async def _ignore(_result: TestResult) -> None:
+    return None

@@ -31,6 +31,7 @@ from schema import keys
 from schema.models import Session
 from server import activity, sessions
 from server.activity import Actor
+from server.test_runs import store as test_run_store
 from server.webhooks import outbox
 
 log = logging.getLogger(__name__)
@@ -92,7 +93,8 @@ class SessionLifecycle:
             final = sessions.with_document(session, room)
             await outbox.enqueue(
                 connection, organization_id, "session.ended",
-                {"session": final, "code": final.code, "language": final.language}, now,
+                {"session": final, "code": final.code, "language": final.language,
+                 "testScore": await test_run_store.latest_score(connection, session_id)}, now,
             )  # fmt: skip
 
         session, ended_now = await sessions.end_session(self.pool, session_id, now, record)

@@ -12,6 +12,7 @@ from schema.models.base import (
     ResponseModel,
     storable,
 )
+from schema.models.test_runs import TestScore
 
 Recommendation = Literal["strong_no", "no", "yes", "strong_yes"]
 
@@ -50,3 +51,6 @@ class EvaluationEnvelope(ResponseModel):
 class EvaluationListEnvelope(ResponseModel):
     success: Literal[True] = True
     data: list[Evaluation]
+    test_score: TestScore | None = Field(
+        default=None, description="The latest finished test run's score, if any"
+    )

@@ -12,6 +12,7 @@ from server.authors import author_of
 from server.http.requests import read_json, session_id_param, uuid_param
 from server.http.responses import envelope
 from server.state import POOL
+from server.test_runs import store as test_run_store
 from server.webhooks import outbox
 
 routes = web.RouteTableDef()
@@ -50,7 +51,11 @@ async def list_evaluations(request: web.Request) -> web.Response:
     session_id = session_id_param(request)
     caller = await session_caller(request, session_id, now_ms(), scope=READ)
     require_interviewer(caller, "read evaluations")
-    return envelope(await evaluations.list_for_session(request.app[POOL], session_id))
+    pool = request.app[POOL]
+    return envelope(
+        await evaluations.list_for_session(pool, session_id),
+        testScore=await test_run_store.latest_score(pool, session_id),
+    )
 
 
 @routes.get(_EVALUATIONS + "/{evaluation_id}")

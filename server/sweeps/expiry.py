@@ -17,6 +17,7 @@ from server.database import SWEEP_LOCK
 from server.http.idempotency import forget_expired
 from server.session_lifecycle import delete_session_keys
 from server.sessions import SESSION_COLUMNS, session_from_row
+from server.test_runs import store as test_run_store
 from server.webhooks import outbox
 
 log = logging.getLogger(__name__)
@@ -68,6 +69,7 @@ async def _announce_expiries(connection: asyncpg.Connection, session_ids: list[s
             "code": session.code,
             "language": session.language,
             "evaluations": await evaluations.list_for_session(connection, session.id),
+            "testScore": await test_run_store.latest_score(connection, session.id),
         }
         await outbox.enqueue(
             connection, row["organization_id"], "session.expired", data, row["expired_at"]

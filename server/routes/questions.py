@@ -13,15 +13,15 @@ import uuid
 from aiohttp import web
 
 from schema.clock import now_ms
-from schema.errors import ApiError, ErrorCode, invalid
+from schema.errors import invalid
 from schema.models.questions import QuestionRequest
 from server import activity, questions
 from server.access import READ, WRITE
 from server.activity import Actor
-from server.auth.authenticate import optional_principal, require_principal
+from server.auth.authenticate import require_organization_member
 from server.auth.principal import Principal
 from server.http.rate_limits import client_ip
-from server.http.requests import page_limit, read_json, request_token, uuid_param
+from server.http.requests import page_limit, read_json, uuid_param
 from server.http.responses import envelope
 from server.state import POOL
 
@@ -32,13 +32,7 @@ _DIFFICULTIES = ("easy", "medium", "hard")
 
 
 async def _bank_caller(request: web.Request, scope: str) -> Principal:
-    if await optional_principal(request) is None and request_token(request) is not None:
-        raise ApiError(
-            ErrorCode.FORBIDDEN,
-            "The question bank is for the organization's accounts and API tokens, "
-            "not for a participant's token",
-        )
-    return await require_principal(request, scope)
+    return await require_organization_member(request, scope, "question bank")
 
 
 def _author(principal: Principal) -> uuid.UUID | None:

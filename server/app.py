@@ -53,6 +53,7 @@ from server.routes import (
     questions,
     runtime,
     session_question,
+    templates,
 )
 from server.routes import runs as run_routes
 from server.routes import sessions as session_routes
@@ -298,7 +299,8 @@ def create_app(settings: Settings) -> web.Application:
     app.on_shutdown.extend([_cancel_runs, _close_rooms])
     for module in (
         session_routes, participants, run_routes, runtime, notes, evaluations, auth, api_tokens,
-        webhook_routes, activity_routes, questions, session_question, languages, health, docs,
+        webhook_routes, activity_routes, questions, session_question, templates, languages,
+        health, docs,
         websockets, pages,
     ):  # fmt: skip
         app.router.add_routes(module.routes)

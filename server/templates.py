@@ -47,7 +47,7 @@ def not_found() -> ApiError:
     return ApiError(ErrorCode.TEMPLATE_NOT_FOUND, "Template not found")
 
 
-def check_language(language: str) -> None:
+def _check_language(language: str) -> None:
     if language not in SESSION_LANGUAGES:
         raise invalid(
             f"Invalid request: 'language': unknown language; allowed: "
@@ -142,7 +142,7 @@ async def create_template(
     kube: KubeSettings,
     now: int,
 ) -> Template:
-    check_language(body.language)
+    _check_language(body.language)
     fields = body.model_dump()
     for name, value in language_runtime(body.language, kube).items():
         if fields[name] is None:
@@ -179,7 +179,7 @@ async def update_template(
 ) -> Template:
     changes = update.changes()
     if "language" in changes:
-        check_language(changes["language"])
+        _check_language(changes["language"])
     async with pool.acquire() as connection, connection.transaction():
         row = await connection.fetchrow(
             f"SELECT {_COLUMNS} FROM templates WHERE id = $1 AND organization_id = $2 FOR UPDATE",

@@ -34,6 +34,7 @@ class ErrorCode(StrEnum):
     EVALUATION_NOT_FOUND = "EVALUATION_NOT_FOUND"
     NOTE_NOT_FOUND = "NOTE_NOT_FOUND"
     QUESTION_NOT_FOUND = "QUESTION_NOT_FOUND"
+    TEMPLATE_NOT_FOUND = "TEMPLATE_NOT_FOUND"
 
 
 class RealtimeCode(StrEnum):
@@ -71,6 +72,7 @@ STATUS_OF: dict[ErrorCode, int] = {
     ErrorCode.EVALUATION_NOT_FOUND: 404,
     ErrorCode.NOTE_NOT_FOUND: 404,
     ErrorCode.QUESTION_NOT_FOUND: 404,
+    ErrorCode.TEMPLATE_NOT_FOUND: 404,
 }
 
 

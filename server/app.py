@@ -53,6 +53,7 @@ from server.routes import (
     questions,
     runtime,
     session_question,
+    templates,
 )
 from server.routes import runs as run_routes
 from server.routes import sessions as session_routes
@@ -314,7 +315,7 @@ def create_app(settings: Settings) -> web.Application:
     for module in (
         session_routes, participants, run_routes, test_run_routes, runtime, notes, evaluations,
         auth, api_tokens, webhook_routes, activity_routes, questions, session_question,
-        languages, health, docs, websockets, pages,
+        templates, languages, health, docs, websockets, pages,
     ):  # fmt: skip
         app.router.add_routes(module.routes)
     attach_socketio(app, settings)

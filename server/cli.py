@@ -1,4 +1,5 @@
-"""The `duet` command: `serve`, `migrate`, `sweep`, `admin create USER`."""
+"""The `duet` command: `serve`, `migrate`, `sweep`, `admin create USER`, and
+`questions import FILE` / `questions export` for an organization's question bank."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ import logging
 import logging.handlers
 import queue
 import sys
+import uuid
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import uvloop
 from aiohttp import web
@@ -19,6 +22,11 @@ from aiohttp import web
 from schema.clock import now_ms
 from server.config import Settings, find_data_dir
 from server.embedded import EmbeddedServices, embedded_for
+
+if TYPE_CHECKING:
+    import asyncpg
+
+    from schema.models.questions import QuestionRequest
 
 log = logging.getLogger("duet")
 
@@ -116,6 +124,143 @@ async def _promote(settings: Settings, login: str) -> bool:
         await pool.close()
 
 
+class CommandFailed(Exception):
+    """A command that cannot do what it was asked; the message says why (exit status 1)."""
+
+
+async def _organization(pool: asyncpg.Pool, reference: str) -> uuid.UUID:
+    from server.auth.accounts import find_organization
+
+    organization_id = await find_organization(pool, reference)
+    if organization_id is None:
+        raise CommandFailed(
+            f"no organization with the id {reference!r}, nor an account with that username "
+            "or email; nothing was done"
+        )
+    return organization_id
+
+
+def _read_questions(path: str) -> list[QuestionRequest]:
+    """Every question of the file, each checked as the API checks a body, before anything
+    is written."""
+    from server.question_files import QuestionFileError, format_of, parse_questions
+
+    try:
+        text = sys.stdin.read() if path == "-" else Path(path).read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise CommandFailed(f"cannot read {path}: {error}") from None
+    try:
+        return parse_questions(text, format_of(path))
+    except QuestionFileError as error:
+        raise CommandFailed(f"{path}: {error}; nothing was imported") from None
+
+
+async def _import_questions(
+    settings: Settings, path: str, bodies: list[QuestionRequest], organization: str
+) -> list[str]:
+    """Save them all in one transaction; the lines to print."""
+    from server import activity, questions
+    from server.activity import Actor
+    from server.database import create_pool
+
+    assert settings.database_url
+    await _migrate(settings)
+    pool = await create_pool(settings.database_url, min_size=1, max_size=1)
+    try:
+        organization_id = await _organization(pool, organization)
+        now = now_ms()
+        saved = await questions.save_questions(
+            pool, organization_id, bodies, None, now, same_title="new_version"
+        )
+        await activity.record(
+            pool, Actor("system", None, organization_id, None), "questions_imported", now,
+            details={"file": path, "questions": [str(item.question.id) for item in saved]},
+        )  # fmt: skip
+    finally:
+        await pool.close()
+    lines = []
+    for item in saved:
+        question = item.question
+        if item.outcome == "created":
+            lines.append(f"created {question.title!r} ({question.id}, version 1)")
+        else:
+            lines.append(
+                f"{question.title!r} was already in the bank: added version {question.version} "
+                f"of {question.id}"
+            )
+    created = sum(1 for item in saved if item.outcome == "created")
+    lines.append(
+        f"imported {len(saved)} question(s) into organization {organization_id}: "
+        f"{created} new, {len(saved) - created} new version(s)"
+    )
+    return lines
+
+
+async def _export_questions(settings: Settings, organization: str) -> list[QuestionRequest]:
+    from server import questions
+    from server.database import create_pool
+
+    assert settings.database_url
+    await _migrate(settings)
+    pool = await create_pool(settings.database_url, min_size=1, max_size=1)
+    try:
+        return await questions.export_questions(pool, await _organization(pool, organization))
+    finally:
+        await pool.close()
+
+
+def _questions(
+    settings: Settings, arguments: argparse.Namespace, bodies: list[QuestionRequest] | None
+) -> None:
+    from server.question_files import dump_questions, format_of
+
+    if bodies is not None:
+        lines = asyncio.run(
+            _import_questions(settings, arguments.file, bodies, arguments.organization)
+        )
+        print("\n".join(lines))
+        return
+    output: Path | None = arguments.output
+    bank = asyncio.run(_export_questions(settings, arguments.organization))
+    text = dump_questions(bank, arguments.format or (format_of(output) if output else "yaml"))
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        output.write_text(text, "utf-8")
+    except OSError as error:
+        raise CommandFailed(f"cannot write {output}: {error}") from None
+    print(f"exported {len(bank)} question(s) to {output}")
+
+
+def _add_questions_commands(commands: argparse._SubParsersAction) -> list[argparse.ArgumentParser]:
+    from server.question_files import FORMATS
+
+    parser = commands.add_parser("questions", help="import and export a question bank")
+    subcommands = parser.add_subparsers(dest="questions_command", required=True)
+    import_parser = subcommands.add_parser(
+        "import",
+        help="add the questions of a YAML or JSON file (one question or a list) to the bank; "
+        "a question whose title the bank has becomes its next version",
+    )
+    import_parser.add_argument(
+        "file", help="the file (.json is read as JSON, anything else as YAML); - for stdin"
+    )
+    export_parser = subcommands.add_parser(
+        "export", help="write the bank's questions, latest versions, in the import's shape"
+    )
+    export_parser.add_argument(
+        "--format", choices=FORMATS, help="default: from --output's suffix, else yaml"
+    )
+    export_parser.add_argument("--output", "-o", type=Path, help="default: standard output")
+    for sub in (import_parser, export_parser):
+        sub.add_argument(
+            "--organization", required=True,
+            help="the organization's id, or the username or email of one of its accounts",
+        )  # fmt: skip
+    return [import_parser, export_parser]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="duet", description="Duet interview server")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -133,6 +278,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         commands.add_parser("migrate", help="apply database migrations"),
         commands.add_parser("sweep", help="delete expired sessions once, then exit"),
         create_parser,
+        *_add_questions_commands(commands),
     ):
         sub.add_argument("--data-dir", type=Path, help="embedded servers' data (DUET_DATA_DIR)")
     arguments = parser.parse_args(argv)
@@ -146,12 +292,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     if arguments.command == "serve":
         serve(settings, arguments.host, arguments.port)
         return 0
+    try:
+        _run(settings, arguments)
+    except CommandFailed as error:
+        print(f"duet {arguments.command}: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _run(settings: Settings, arguments: argparse.Namespace) -> None:
+    """A command that reaches the database and exits. CommandFailed: exit status 1."""
+    questions_file = None
+    if arguments.command == "questions" and arguments.questions_command == "import":
+        # A bad file is refused before any server is started or reached.
+        questions_file = _read_questions(arguments.file)
     resolved, services = _resolve(settings)
     try:
-        if arguments.command == "admin":
+        if arguments.command == "questions":
+            _questions(resolved, arguments, questions_file)
+        elif arguments.command == "admin":
             if not asyncio.run(_promote(resolved, arguments.user)):
-                print(f"no account named {arguments.user!r}; register it first", file=sys.stderr)
-                return 1
+                raise CommandFailed(f"no account named {arguments.user!r}; register it first")
             print(f"{arguments.user} is now an administrator")
         elif arguments.command == "migrate":
             applied = asyncio.run(_migrate(resolved))
@@ -164,7 +325,6 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"swept {len(swept)} expired session(s)")
     finally:
         services.stop()
-    return 0
 
 
 if __name__ == "__main__":

@@ -3,14 +3,20 @@
 Creating a question writes version 1; `update` writes the next version and never changes
 an old one, so a session that pinned a version keeps it. Deleting takes the question out
 of the bank (404 from then on) and keeps its versions for the sessions that use them.
+
+`save_questions` brings in many at once (`duet questions import`, the example questions of
+`POST /templates/initialize`): a question whose title the bank already has becomes that
+question's next version, or is left as it is; `export_questions` gives the bank back in
+the shape they came in.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import asyncpg
 
@@ -79,6 +85,46 @@ async def _insert_version(
     )  # fmt: skip
 
 
+async def _create(
+    connection: asyncpg.Connection,
+    organization_id: uuid.UUID,
+    body: QuestionRequest,
+    author: uuid.UUID | None,
+    now: int,
+) -> uuid.UUID:
+    question_id = uuid.uuid4()
+    await connection.execute(
+        "INSERT INTO questions (id, organization_id, latest_version, created_at, updated_at)"
+        " VALUES ($1, $2, 1, $3, $3)",
+        question_id,
+        organization_id,
+        now,
+    )
+    await _insert_version(connection, question_id, 1, body, author, now)
+    return question_id
+
+
+async def _add_version(
+    connection: asyncpg.Connection,
+    organization_id: uuid.UUID,
+    question_id: uuid.UUID,
+    body: QuestionRequest,
+    author: uuid.UUID | None,
+    now: int,
+) -> None:
+    version = await connection.fetchval(
+        "UPDATE questions SET latest_version = latest_version + 1, updated_at = $3"
+        " WHERE id = $1 AND organization_id = $2 AND deleted_at IS NULL"
+        " RETURNING latest_version",
+        question_id,
+        organization_id,
+        now,
+    )
+    if version is None:
+        raise not_found()
+    await _insert_version(connection, question_id, version, body, author, now)
+
+
 async def create_question(
     pool: asyncpg.Pool,
     organization_id: uuid.UUID,
@@ -86,16 +132,8 @@ async def create_question(
     author: uuid.UUID | None,
     now: int,
 ) -> Question:
-    question_id = uuid.uuid4()
     async with pool.acquire() as connection, connection.transaction():
-        await connection.execute(
-            "INSERT INTO questions (id, organization_id, latest_version, created_at, updated_at)"
-            " VALUES ($1, $2, 1, $3, $3)",
-            question_id,
-            organization_id,
-            now,
-        )
-        await _insert_version(connection, question_id, 1, body, author, now)
+        question_id = await _create(connection, organization_id, body, author, now)
         return await _fetch(connection, organization_id, question_id, None)
 
 
@@ -109,18 +147,82 @@ async def update_question(
 ) -> Question:
     """The next version, whole (a PUT replaces every field)."""
     async with pool.acquire() as connection, connection.transaction():
-        version = await connection.fetchval(
-            "UPDATE questions SET latest_version = latest_version + 1, updated_at = $3"
-            " WHERE id = $1 AND organization_id = $2 AND deleted_at IS NULL"
-            " RETURNING latest_version",
-            question_id,
-            organization_id,
-            now,
-        )
-        if version is None:
-            raise not_found()
-        await _insert_version(connection, question_id, version, body, author, now)
+        await _add_version(connection, organization_id, question_id, body, author, now)
         return await _fetch(connection, organization_id, question_id, None)
+
+
+@dataclass(frozen=True)
+class Saved:
+    question: Question
+    # "created": new to the bank; "versioned": the next version of the question of the same
+    # title; "kept": that question was left as it was.
+    outcome: Literal["created", "versioned", "kept"]
+
+
+async def save_questions(
+    pool: asyncpg.Pool,
+    organization_id: uuid.UUID,
+    bodies: Sequence[QuestionRequest],
+    author: uuid.UUID | None,
+    now: int,
+    *,
+    same_title: Literal["new_version", "keep"],
+) -> list[Saved]:
+    """Every question in one transaction: all of them are saved, or (on any failure) none.
+    A question whose title (any case) a question of the bank has is that question's next
+    version with `new_version`, and leaves it as it is with `keep`."""
+    saved: list[Saved] = []
+    async with pool.acquire() as connection, connection.transaction():
+        # One such batch at a time per organization: two at once would both find a title
+        # missing and create it twice.
+        await connection.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended('duet.questions:' || $1, 0))",
+            str(organization_id),
+        )
+        for body in bodies:
+            existing = await connection.fetchval(
+                "SELECT q.id FROM questions q JOIN question_versions v"
+                " ON v.question_id = q.id AND v.version = q.latest_version"
+                " WHERE q.organization_id = $1 AND q.deleted_at IS NULL"
+                " AND lower(v.title) = lower($2)"
+                " ORDER BY q.updated_at DESC, q.id DESC LIMIT 1",
+                organization_id,
+                body.title,
+            )
+            if existing is None:
+                question_id = await _create(connection, organization_id, body, author, now)
+                outcome: Literal["created", "versioned", "kept"] = "created"
+            elif same_title == "new_version":
+                question_id = existing
+                await _add_version(connection, organization_id, question_id, body, author, now)
+                outcome = "versioned"
+            else:
+                question_id, outcome = existing, "kept"
+            question = await _fetch(connection, organization_id, question_id, None)
+            saved.append(Saved(question, outcome))
+    return saved
+
+
+_REQUEST_FIELDS = [field.alias or name for name, field in QuestionRequest.model_fields.items()]
+
+
+def as_request(question: Question) -> QuestionRequest:
+    """A stored question as the body that would make it again (what an export holds)."""
+    fields = question.wire()
+    return QuestionRequest.model_validate({name: fields[name] for name in _REQUEST_FIELDS})
+
+
+async def export_questions(pool: asyncpg.Pool, organization_id: uuid.UUID) -> list[QuestionRequest]:
+    """The bank's questions at their latest versions, by title: a bank kept in a file under
+    version control changes only where its questions did."""
+    rows = await pool.fetch(
+        f"SELECT {_COLUMNS} FROM questions q JOIN question_versions v"
+        " ON v.question_id = q.id AND v.version = q.latest_version"
+        " WHERE q.organization_id = $1 AND q.deleted_at IS NULL"
+        " ORDER BY lower(v.title), q.created_at, q.id",
+        organization_id,
+    )
+    return [as_request(question_from_row(row)) for row in rows]
 
 
 async def _fetch(

@@ -15,12 +15,14 @@ from tests.test_fuzz import _check, content_types, json_values
 
 account_fields = st.sampled_from(
     ["username", "email", "password", "organization", "refresh_token", "name", "scopes",
-     "url", "events", "description", "rating", "recommendation", "text", "creator", "x"]
+     "url", "events", "description", "rating", "recommendation", "text", "creator", "x",
+     "display_name", "language", "files", "default_resources", "status", "default_port"]
 )  # fmt: skip
 plausible = st.one_of(
     json_values,
     st.sampled_from(["sessions:read", "session.created", "yes", "strong_no", 3, 0, 5,
-                     "https://example.com/h", "a@b.co", "' OR 1=1 --", "x" * 3000]),
+                     "https://example.com/h", "a@b.co", "' OR 1=1 --", "x" * 3000,
+                     "python", "beta", {"main.py": "x"}, {"cpu": "1"}]),
     st.lists(st.sampled_from(["sessions:read", "webhooks:write", "session.ended", "nope"]),
              max_size=4),
 )  # fmt: skip
@@ -37,9 +39,12 @@ ENDPOINTS = [
     ("POST", "/api/v1/webhooks"), ("GET", "/api/v1/webhooks/{x}/deliveries"),
     ("GET", "/api/v1/activity"), ("GET", "/api/v1/admin/users"),
     ("GET", "/api/v1/admin/sessions"), ("GET", "/api/v1/admin/activity"),
+    ("GET", "/api/v1/templates"), ("POST", "/api/v1/templates"),
+    ("GET", "/api/v1/templates/{x}"), ("PUT", "/api/v1/templates/{x}"),
+    ("DELETE", "/api/v1/templates/{x}"),
 ]  # fmt: skip
 queries = st.dictionaries(
-    st.sampled_from(["limit", "cursor", "status", "user_id"]),
+    st.sampled_from(["limit", "cursor", "status", "user_id", "category"]),
     st.text(max_size=30) | st.sampled_from(["0", "100", "1_abc12345", "ended", "-1"]),
     max_size=3,
 )

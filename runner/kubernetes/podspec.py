@@ -40,6 +40,17 @@ def _quantity_mib(size: int) -> str:
     return f"{math.ceil(size / MiB)}Mi"
 
 
+def pod_resources(language: Language) -> dict[str, str]:
+    """The container's requests and limits: what a run of this language may use."""
+    limits = language.limits
+    # cpu_time_s per wall second caps nothing useful; one core is what a run may use.
+    return {
+        "cpu": "1",
+        "memory": _quantity_mib(limits.memory_bytes),
+        "ephemeral-storage": _quantity_mib(2 * limits.workspace_bytes + 64 * MiB),
+    }
+
+
 def pod_manifest(
     *,
     language: Language,
@@ -52,12 +63,7 @@ def pod_manifest(
     generate_name: str | None = None,
 ) -> dict[str, Any]:
     limits = language.limits
-    # cpu_time_s per wall second caps nothing useful; one core is what a run may use.
-    resources = {
-        "cpu": "1",
-        "memory": _quantity_mib(limits.memory_bytes),
-        "ephemeral-storage": _quantity_mib(2 * limits.workspace_bytes + 64 * MiB),
-    }
+    resources = pod_resources(language)
     metadata: dict[str, Any] = {
         "labels": {APP: "duet-runner", MANAGED_BY: "duet", LANGUAGE: language.name, **labels}
     }

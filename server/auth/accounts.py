@@ -196,6 +196,20 @@ async def promote_to_admin(pool: asyncpg.Pool, login: str, now: int) -> bool:
     return updated is not None
 
 
+async def find_organization(pool: asyncpg.Pool, reference: str) -> uuid.UUID | None:
+    """The organization an id names, or the one of the account a username or email names
+    (any case); None when there is none."""
+    try:
+        organization_id = uuid.UUID(reference)
+    except ValueError:
+        return await pool.fetchval(
+            "SELECT organization_id FROM users"
+            " WHERE lower(username) = lower($1) OR lower(email) = lower($1)",
+            reference,
+        )
+    return await pool.fetchval("SELECT id FROM organizations WHERE id = $1", organization_id)
+
+
 async def list_users(
     pool: asyncpg.Pool, limit: int, cursor: str | None
 ) -> tuple[list[User], str | None]:

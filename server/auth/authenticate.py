@@ -103,6 +103,21 @@ async def require_principal(request: web.Request, scope: str | None = None) -> P
     return principal
 
 
+async def require_organization_member(
+    request: web.Request, scope: str, resource: str
+) -> Principal:
+    """An account of the organization or one of its API tokens, for what the organization
+    keeps for itself (`resource`: the question bank, templates). A participant's token, a
+    candidate's above all, is refused with 403 rather than looked at."""
+    if await optional_principal(request) is None and request_token(request) is not None:
+        raise ApiError(
+            ErrorCode.FORBIDDEN,
+            f"The {resource} is for the organization's accounts and API tokens, "
+            "not for a participant's token",
+        )
+    return await require_principal(request, scope)
+
+
 async def require_user(request: web.Request) -> Principal:
     """A signed-in account (not an API token)."""
     principal = await require_principal(request)

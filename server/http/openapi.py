@@ -51,6 +51,7 @@ _BODY_ERRORS = (ErrorCode.PAYLOAD_TOO_LARGE, ErrorCode.UNSUPPORTED_MEDIA_TYPE)
 _SESSION = "/api/v1/sessions/{sessionId}"
 _BANK_READ = "access token, or API token with sessions:read (a participant token: 403)"
 _BANK_WRITE = "access token, or API token with sessions:write (a participant token: 403)"
+_TEMPLATE = "/api/v1/templates/{templateId}"
 
 OPERATIONS: tuple[Operation, ...] = (
     Operation("post", "/api/v1/sessions", "Create an interview session",
@@ -251,6 +252,44 @@ OPERATIONS: tuple[Operation, ...] = (
               errors=(*_SESSION_ERRORS, ErrorCode.QUESTION_NOT_FOUND, *_BODY_ERRORS),
               description="A question of the session's organization, at `version` (default "
               "the latest); the room gets question_changed."),
+    Operation("get", "/api/v1/templates", "The organization's templates, by name",
+              models.TemplateListEnvelope, auth=_BANK_READ, tag="templates",
+              errors=(ErrorCode.INVALID_REQUEST, ErrorCode.UNAUTHORIZED, ErrorCode.FORBIDDEN),
+              description="Seed 002's Templates API, in snake_case. Query: category "
+              "(programming_language, framework, database, devops, operating_system), status "
+              "(active, deprecated, beta)."),
+    Operation("post", "/api/v1/templates", "Create a template",
+              models.TemplateEnvelope, 201, models.TemplateRequest, auth=_BANK_WRITE,
+              tag="templates",
+              errors=(ErrorCode.INVALID_REQUEST, ErrorCode.UNAUTHORIZED, ErrorCode.FORBIDDEN,
+                      ErrorCode.CONFLICT, *_BODY_ERRORS),
+              description="docker_image, default_resources, environment_variables and "
+              "startup_commands default to the language's. 409 for a name the organization "
+              "already uses, or past 100 templates."),
+    Operation("post", "/api/v1/templates/initialize",
+              "Create the default templates and load the example questions",
+              models.TemplatesInitializedEnvelope, auth=_BANK_WRITE, tag="templates",
+              errors=(ErrorCode.UNAUTHORIZED, ErrorCode.FORBIDDEN),
+              description="Idempotent: a default whose name the organization has, and an "
+              "example question whose title its bank has, are left as they are."),
+    Operation("get", _TEMPLATE, "Get a template", models.TemplateEnvelope, auth=_BANK_READ,
+              tag="templates", parameters=("templateId",),
+              errors=(ErrorCode.INVALID_REQUEST, ErrorCode.UNAUTHORIZED, ErrorCode.FORBIDDEN,
+                      ErrorCode.TEMPLATE_NOT_FOUND)),
+    Operation("put", _TEMPLATE, "Change a template's fields", models.TemplateEnvelope,
+              body=models.TemplateUpdate, auth=_BANK_WRITE, tag="templates",
+              parameters=("templateId",),
+              errors=(ErrorCode.INVALID_REQUEST, ErrorCode.UNAUTHORIZED, ErrorCode.FORBIDDEN,
+                      ErrorCode.TEMPLATE_NOT_FOUND, ErrorCode.CONFLICT, *_BODY_ERRORS),
+              description="The fields given change, the others stay. A new language brings "
+              "its image, resources, variables and commands unless the body gives them."),
+    Operation("delete", _TEMPLATE, "Deprecate a template (status deprecated)",
+              models.TemplateEnvelope, auth=_BANK_WRITE, tag="templates",
+              parameters=("templateId",),
+              errors=(ErrorCode.INVALID_REQUEST, ErrorCode.UNAUTHORIZED, ErrorCode.FORBIDDEN,
+                      ErrorCode.TEMPLATE_NOT_FOUND),
+              description="As the seed's DELETE: the template stays, with status "
+              "deprecated; answers it."),
     Operation("get", "/api/v1/activity", "The organization's activity, newest first",
               models.ActivityListEnvelope, auth="access token, or API token with activity:read",
               tag="activity",

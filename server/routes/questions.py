@@ -21,10 +21,10 @@ from schema.models.test_runs import TestResult, TrialRequest, TrialResult
 from server import activity, questions
 from server.access import READ, WRITE
 from server.activity import Actor
-from server.auth.authenticate import optional_principal, require_principal
+from server.auth.authenticate import require_organization_member
 from server.auth.principal import Principal
 from server.http.rate_limits import client_ip
-from server.http.requests import check_size, page_limit, read_json, request_token, uuid_param
+from server.http.requests import check_size, page_limit, read_json, uuid_param
 from server.http.responses import envelope
 from server.state import POOL, RUNS, SETTINGS
 from server.test_runs.judge import Suite, judge, score_of
@@ -37,13 +37,7 @@ _DIFFICULTIES = ("easy", "medium", "hard")
 
 
 async def _bank_caller(request: web.Request, scope: str) -> Principal:
-    if await optional_principal(request) is None and request_token(request) is not None:
-        raise ApiError(
-            ErrorCode.FORBIDDEN,
-            "The question bank is for the organization's accounts and API tokens, "
-            "not for a participant's token",
-        )
-    return await require_principal(request, scope)
+    return await require_organization_member(request, scope, "question bank")
 
 
 def _author(principal: Principal) -> uuid.UUID | None:

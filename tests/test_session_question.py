@@ -5,10 +5,12 @@ tests by name only; the room hears `question_changed`, which carries no test dat
 from __future__ import annotations
 
 import json
+import uuid
 
 import pytest
 
 from server.app import create_app
+from server.state import POOL
 from tests.accounts_helpers import owned_session, register
 from tests.conftest import Room, bearer, create_room, expect_error, join
 from tests.peers import JsonPeer, eventually
@@ -136,3 +138,81 @@ async def test_who_may_set_the_question_and_what_is_refused(client):
         await client.put(path, json={"questionId": question["id"]}, headers=owner.headers),
         409, "SESSION_ENDED",
     )  # fmt: skip
+
+
+async def test_a_session_starts_from_a_question_with_its_starter(client):
+    owner = await register(client)
+    made = await client.post("/api/v1/questions", json=TWO_SUM, headers=owner.headers)
+    question = (await made.json())["data"]
+    edited = {**TWO_SUM, "starters": {"python": "def solve(nums, target):\n    return 0, 1\n"}}
+    await client.put(f"/api/v1/questions/{question['id']}", json=edited, headers=owner.headers)
+
+    body = await owned_session(
+        client, owner.access, questionId=question["id"], questionVersion=1, language="python"
+    )
+    session = body["data"]
+    assert session["code"] == TWO_SUM["starters"]["python"] and session["title"] == "Two sum"
+    interviewer = body["invites"]["interviewer"]["token"]
+    room = Room(session["id"], {}, "", interviewer, body["invites"]["candidate"]["token"], body)
+    _, token = await join(client, room, interviewer)
+    pinned = await client.get(f"/api/v1/sessions/{session['id']}/question", headers=bearer(token))
+    assert (await pinned.json())["data"]["version"] == 1
+    # What the body says wins; a language without a starter opens blank.
+    latest = await owned_session(
+        client, owner.access, questionId=question["id"], language="python", title="Round 2"
+    )
+    assert latest["data"]["code"] == edited["starters"]["python"]
+    assert latest["data"]["title"] == "Round 2"
+    rust = await owned_session(client, owner.access, questionId=question["id"], language="rust")
+    assert rust["data"]["code"] == ""
+
+
+async def test_a_session_starts_from_a_template_and_counts_its_use(client):
+    owner = await register(client)
+    made = await client.post("/api/v1/templates", headers=owner.headers, json={
+        "name": "py-pair", "display_name": "Python pairing", "language": "python",
+        "files": {"helpers.py": "X = 1\n", "main.py": "print('from the template')\n"},
+    })  # fmt: skip
+    assert made.status == 201, await made.text()
+    template = (await made.json())["data"]
+    body = await owned_session(client, owner.access, templateId=template["id"])
+    session = body["data"]
+    assert session["language"] == "python" and session["title"] == "Python pairing"
+    assert session["code"] == "print('from the template')\n"
+    again = await client.get(f"/api/v1/templates/{template['id']}", headers=owner.headers)
+    assert (await again.json())["data"]["usage_count"] == 1
+
+
+async def test_what_starting_from_the_bank_refuses(client):
+    owner = await register(client)
+    stranger = await register(client)
+    theirs = await client.post("/api/v1/questions", json=TWO_SUM, headers=stranger.headers)
+    theirs_id = (await theirs.json())["data"]["id"]
+    mine = await client.post("/api/v1/questions", json=TWO_SUM, headers=owner.headers)
+    mine_id = (await mine.json())["data"]["id"]
+    unknown = "00000000-0000-4000-8000-000000000000"
+    sessions = "/api/v1/sessions"
+    for body, status, code in (
+        ({"questionId": theirs_id}, 404, "QUESTION_NOT_FOUND"),
+        ({"questionId": mine_id, "questionVersion": 5}, 404, "QUESTION_NOT_FOUND"),
+        ({"templateId": unknown}, 404, "TEMPLATE_NOT_FOUND"),
+        ({"questionId": mine_id, "templateId": unknown}, 400, "INVALID_REQUEST"),
+        ({"questionVersion": 1}, 400, "INVALID_REQUEST"),
+        ({"questionId": "not-a-uuid"}, 400, "INVALID_REQUEST"),
+        ({"questionId": mine_id, "questionVersion": 0}, 400, "INVALID_REQUEST"),
+    ):
+        await expect_error(
+            await client.post(sessions, json=body, headers=owner.headers), status, code
+        )
+    # An anonymous creator has no bank.
+    creator = {"id": unknown, "name": "Ann"}
+    await expect_error(
+        await client.post(sessions, json={"creator": creator, "questionId": mine_id}),
+        400, "INVALID_REQUEST",
+    )  # fmt: skip
+    # Nothing was created by the refusals.
+    count = await client.app[POOL].fetchval(
+        "SELECT count(*) FROM sessions WHERE organization_id = $1",
+        uuid.UUID(owner.organization_id),
+    )
+    assert count == 0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import Field, model_validator
@@ -36,6 +36,18 @@ class CreateSessionRequest(RequestModel):
     code: Code = ""
     language: LanguageName = "javascript"
     title: Title = ""
+    question_id: UUID | None = Field(
+        default=None,
+        description="Start from one of the organization's questions: pinned at "
+        "questionVersion (default the latest); code defaults to its starter for language, "
+        "title to its title",
+    )
+    question_version: Annotated[int, Field(ge=1)] | None = None
+    template_id: UUID | None = Field(
+        default=None,
+        description="Start from one of the organization's templates: language defaults to "
+        "its language, code to its entry file, title to its display name",
+    )
 
 
 class UpdateSessionRequest(RequestModel):

@@ -59,9 +59,11 @@ OPERATIONS: tuple[Operation, ...] = (
               auth="none (anonymous, unless DUET_ALLOW_ANONYMOUS=false), or an access token, "
               "or an API token with sessions:write",
               errors=(ErrorCode.INVALID_REQUEST, ErrorCode.UNAUTHORIZED, ErrorCode.FORBIDDEN,
-                      ErrorCode.IDEMPOTENCY_CONFLICT, ErrorCode.RATE_LIMITED, *_BODY_ERRORS),
+                      ErrorCode.IDEMPOTENCY_CONFLICT, ErrorCode.RATE_LIMITED,
+                      ErrorCode.QUESTION_NOT_FOUND, ErrorCode.TEMPLATE_NOT_FOUND, *_BODY_ERRORS),
               description="Returns the creator's participant token and one invite per role. "
-              "With an account or API token, an Idempotency-Key header makes retries safe."),
+              "With an account or API token, an Idempotency-Key header makes retries safe, "
+              "and questionId or templateId starts the session from the organization's bank."),
     Operation("get", _SESSION, "Get a session", models.SessionEnvelope,
               errors=_SESSION_ERRORS),
     Operation("patch", _SESSION, "Update code, language or title", models.SessionEnvelope,

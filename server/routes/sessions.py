@@ -34,6 +34,7 @@ from server.http.rate_limits import client_ip
 from server.http.requests import check_size, read_json, request_token, session_id_param
 from server.http.responses import envelope
 from server.languages import check_language
+from server.session_start import starting_point
 from server.state import JWT_KEY, LIFECYCLE, POOL, ROOMS, SETTINGS
 from server.webhooks import outbox
 
@@ -120,19 +121,24 @@ async def create_session(request: web.Request) -> web.Response:
     if body.creator is None and principal is None:
         raise invalid("Invalid request: 'creator' is required")
     check_language(body.language)
-    check_size("code", body.code, settings.max_code_bytes)
     now = now_ms()
 
     if key is not None and (stored := await idempotency.find(pool, key, now)) is not None:
         return _replay(request, key, stored)
 
     organization_id = principal.organization_id if principal else None
+    start = await starting_point(pool, organization_id, body)
+    check_size("code", start.code, settings.max_code_bytes)
     actor = Actor.of(principal, client_ip(request), body.creator.id if body.creator else None)
 
     async def record(connection: asyncpg.Connection, session: Session) -> None:
         await activity.record(
             connection, actor, "session_created", now, session_id=session.id,
             organization_id=organization_id, details={"title": session.title},
+        )  # fmt: skip
+        await start.record(
+            connection, session.id, principal.id if principal and principal.kind == "user"
+            else None, now,
         )  # fmt: skip
         await outbox.enqueue(
             connection, organization_id, "session.created", {"session": session}, now
@@ -146,9 +152,9 @@ async def create_session(request: web.Request) -> web.Response:
             pool,
             creator=body.creator,
             creator_id=body.creator.id if body.creator else principal.id,  # type: ignore[union-attr]
-            code=body.code,
-            language=body.language,
-            title=body.title,
+            code=start.code,
+            language=start.language,
+            title=start.title,
             now=now,
             ttl_ms=settings.session_ttl_ms,
             owner_id=principal.id if principal and principal.kind == "user" else None,

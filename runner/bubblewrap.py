@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 import os
@@ -77,6 +78,15 @@ _HOSTS = "127.0.0.1 localhost sandbox\n::1 localhost\n"
 _CGROUP_TRAMPOLINE = (
     'while [ "$1" != -- ]; do echo $$ >"$1" || exit 125; shift; done; shift; exec "$@"'
 )
+
+
+def _standby_key(language: Language, limits: RunLimits) -> tuple[str, RunLimits]:
+    """What a sandbox is built for. The wall clock and the output budget are the run's,
+    applied while it is driven, so runs that differ only there (a question's tests, each
+    with its own `timeoutMs`) share the sandboxes started ahead."""
+    return language.name, dataclasses.replace(
+        limits, wall_time_s=RunLimits.wall_time_s, output_bytes=RunLimits.output_bytes
+    )
 
 
 def _is_within(path: str, root: str) -> bool:
@@ -264,7 +274,7 @@ class BubblewrapSandbox(LocalSessions):
             own=[WORKDIR] if self._as_root else [],
             files=files or {},
         ).encode()
-        key = (language.name, limits) if language is not None else None
+        key = _standby_key(language, limits) if language is not None else None
         box = self._standby.take(key) if key is not None else None
         try:
             if box is not None:
@@ -291,12 +301,18 @@ class BubblewrapSandbox(LocalSessions):
     def prepare(self, language: Language, limits: RunLimits | None = None) -> None:
         """Start building a sandbox for `language` to stand by, unless one does (a hint:
         it never displaces the sandboxes kept for the languages runs used)."""
-        self._standby.replenish((language.name, limits or language.limits), hint=True)
+        self._standby.replenish(_standby_key(language, limits or language.limits), hint=True)
+
+    def expecting(
+        self, language: Language, limits: RunLimits, count: int
+    ) -> contextlib.AbstractContextManager[None]:
+        """Keep `count` sandboxes for `language` standing by while the block runs."""
+        return self._standby.expecting(_standby_key(language, limits), count)
 
     async def warm(self, language: Language, limits: RunLimits | None = None) -> None:
         """Have a sandbox for `language` standing by, and wait until it is."""
         self.prepare(language, limits)
-        await self._standby.ready((language.name, limits or language.limits))
+        await self._standby.ready(_standby_key(language, limits or language.limits))
 
     async def close(self) -> None:
         """Stop the sandboxes standing by; runs in progress are not affected."""

@@ -18,6 +18,7 @@ local backends start from nothing on every run; for them the session calls do no
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -84,6 +85,12 @@ class Sandbox(Protocol):
 
     def prepare(self, language: Language, limits: RunLimits) -> None:
         """A hint that a run in `language` may come soon; may do nothing."""
+
+    def expecting(
+        self, language: Language, limits: RunLimits, count: int
+    ) -> contextlib.AbstractContextManager[None]:
+        """While the block runs, up to `count` runs in `language` come at once (a
+        question's tests): a backend that builds sandboxes ahead builds that many."""
 
     async def run(self, job: RunJob, session: SessionContext) -> RunResult: ...
 

@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 import logging
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable, Iterator
 from typing import Generic, TypeVar
 
 log = logging.getLogger(__name__)
@@ -46,6 +46,8 @@ class Standby(Generic[K, T]):
         self._filling: dict[K, asyncio.Task[None]] = {}
         self._discarding: set[asyncio.Task[None]] = set()
         self._building = asyncio.Semaphore(1)
+        # key -> the counts that callers of `expecting` asked for, while they run
+        self._expected: dict[K, list[int]] = {}
         self._closed = False
         self.hits = 0
         self.misses = 0
@@ -70,7 +72,7 @@ class Standby(Generic[K, T]):
         never competes with the program for the CPU. A `hint` (someone entered a room)
         builds only for a key already kept or into a free slot. Builds run one at a time.
         """
-        if self._closed or self.depth <= 0 or self._is_filling(key):
+        if self._closed or self.depth_for(key) <= 0 or self._is_filling(key):
             return
         if key not in self._ready and hint and len(self._ready) >= self.max_keys:
             return  # a hint never evicts what runs used: it could be sent at any rate
@@ -92,7 +94,10 @@ class Standby(Generic[K, T]):
 
     async def _fill(self, key: K) -> None:
         try:
-            while not self._closed and key in self._ready and len(self._ready[key]) < self.depth:
+            while (
+                not self._closed and key in self._ready
+                and len(self._ready[key]) < self.depth_for(key)
+            ):  # fmt: skip
                 async with self._building:
                     if self._closed or key not in self._ready:
                         return
@@ -108,6 +113,27 @@ class Standby(Generic[K, T]):
                 self._ready[key].append(item)
         finally:
             self._filling.pop(key, None)
+
+    def depth_for(self, key: K) -> int:
+        return max([self.depth, *self._expected.get(key, [])])
+
+    @contextlib.contextmanager
+    def expecting(self, key: K, count: int) -> Iterator[None]:
+        """Keep up to `count` items ready for `key` while the block runs: a batch of
+        `count` runs at once (a question's tests) would otherwise miss the standby on all
+        but one of them. Nothing is built when the standby is off (depth 0)."""
+        if self.depth <= 0:
+            yield
+            return
+        self._expected.setdefault(key, []).append(count)
+        try:
+            self.replenish(key)
+            yield
+        finally:
+            counts = self._expected[key]
+            counts.remove(count)
+            if not counts:
+                del self._expected[key]
 
     async def ready(self, key: K) -> None:
         """Wait until any background building for `key` is done (benchmarks, tests)."""

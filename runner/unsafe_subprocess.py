@@ -49,6 +49,11 @@ class UnsafeSubprocessSandbox(LocalSessions):
     def prepare(self, language: Language, limits: RunLimits) -> None:
         pass  # nothing to build ahead: each run is a plain process
 
+    def expecting(
+        self, language: Language, limits: RunLimits, count: int
+    ) -> contextlib.AbstractContextManager[None]:
+        return contextlib.nullcontext()  # nothing is built ahead
+
     async def close(self) -> None:
         pass
 

@@ -96,6 +96,11 @@ class KubernetesSandbox:
     def prepare(self, language: Language, limits: RunLimits) -> None:
         pass  # the warm pool (DUET_K8S_WARM_POOL) keeps pods ready per language
 
+    def expecting(
+        self, language: Language, limits: RunLimits, count: int
+    ) -> contextlib.AbstractContextManager[None]:
+        return contextlib.nullcontext()  # tests run in the session's pod, one at a time
+
     async def check(self) -> SandboxCheck:
         try:
             await call(

@@ -160,7 +160,9 @@ async def judge(
         await on_result(result)
         return result
 
-    return list(await asyncio.gather(*(one(i, t) for i, t in enumerate(suite.tests))))
+    at_once = min(max(1, workers), len(suite.tests))
+    with sandbox.expecting(language, limits, at_once):
+        return list(await asyncio.gather(*(one(i, t) for i, t in enumerate(suite.tests))))
 
 
 def score_of(results: Sequence[TestResult]) -> float:

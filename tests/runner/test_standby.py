@@ -261,3 +261,46 @@ async def test_sandboxes_are_built_one_at_a_time() -> None:
     for key in "abcd":
         await standby.ready(key)
     assert [standby.count(key) for key in "abcd"] == [1, 1, 1, 1] and most == 1
+
+
+async def test_expecting_a_batch_keeps_that_many_ready_then_falls_back() -> None:
+    items = _Items()
+    standby: Standby[str, str] = Standby(items.make, items.discard, lambda item: True, depth=1)
+    with standby.expecting("a", 3):
+        await standby.ready("a")
+        assert standby.count("a") == 3
+        # Each run of the batch takes one and the standby builds the next back up to 3.
+        assert standby.take("a") == "a0"
+        standby.replenish("a")
+        await standby.ready("a")
+        assert standby.count("a") == 3
+    # After the batch, runs are back to the configured depth: nothing more is built.
+    for _ in range(3):
+        assert standby.take("a") is not None
+        standby.replenish("a")
+        await standby.ready("a")
+    assert standby.count("a") == 1 and len(items.made) == 5
+
+
+async def test_expecting_builds_nothing_when_the_standby_is_off() -> None:
+    items = _Items()
+    standby: Standby[str, str] = Standby(items.make, items.discard, lambda item: True, depth=0)
+    with standby.expecting("a", 4):
+        standby.replenish("a")
+        await standby.ready("a")
+    assert items.made == [] and standby.take("a") is None
+
+
+async def test_runs_differing_only_in_wall_clock_share_the_sandboxes_started_ahead(
+    sandbox,
+) -> None:
+    # A question's tests each have their own timeoutMs: they still find sandboxes ready.
+    await sandbox.warm(PYTHON, RunLimits(wall_time_s=3.0))
+    hits = sandbox._standby.hits
+    captured = await run_code(sandbox, "python", "print('t')", limits=RunLimits(wall_time_s=2.0))
+    assert captured.text == "t\n" and sandbox._standby.hits == hits + 1
+    # A different memory limit is a different sandbox (its cgroup): no hit.
+    await sandbox.warm(PYTHON, RunLimits(wall_time_s=3.0))
+    hits = sandbox._standby.hits
+    await run_code(sandbox, "python", "print('m')", limits=RunLimits(memory_bytes=200 << 20))
+    assert sandbox._standby.hits == hits

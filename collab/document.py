@@ -12,7 +12,7 @@ ids and merging it with any client's state would duplicate the whole file.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 
 from pycrdt import Doc, Map, Text
 
@@ -108,27 +108,41 @@ def seed_update(code: str, language: str) -> bytes:
     return doc.get_update()
 
 
-def load_doc(snapshot: bytes | None, updates: Iterable[bytes] = ()) -> Doc:
+# Updates applied per transaction when loading. One transaction per update costs its
+# commit every time; one for thousands grows superlinearly in pycrdt (20,000 typed
+# characters: ~190 ms in one, ~22 ms in chunks of 256).
+LOAD_CHUNK = 256
+
+
+def load_doc(
+    snapshot: bytes | None, updates: Iterable[bytes] = (), checked: Sequence[bool] = ()
+) -> Doc:
     """Rebuild a doc from a compacted snapshot plus the updates stored after it.
 
     Order does not matter for correctness (CRDT), but every stored update must parse;
     a corrupt one raises ``DocumentLoadError`` rather than loading a silently short file.
+    ``checked[i]`` true says ``updates[i]`` was validated when it was accepted and its
+    bytes are those (see ``collab.store.stream_fields``): it is not parsed again.
     """
     doc = new_doc()
-    with doc.transaction(origin="load"):
-        for index, update in enumerate(_with_snapshot(snapshot, updates)):
-            try:
-                inspect_update(update)
-                doc.apply_update(update)
-            except (ProtocolError, ValueError, RuntimeError) as exc:
-                raise DocumentLoadError(index - (snapshot is not None), str(exc)) from exc
+    if snapshot is not None:
+        _apply_stored(doc, [snapshot], [], -1)
+    stored = list(updates)
+    for start in range(0, len(stored), LOAD_CHUNK):
+        end = start + LOAD_CHUNK
+        _apply_stored(doc, stored[start:end], checked[start:end], start)
     return doc
 
 
-def _with_snapshot(snapshot: bytes | None, updates: Iterable[bytes]) -> Iterable[bytes]:
-    if snapshot is not None:
-        yield snapshot
-    yield from updates
+def _apply_stored(doc: Doc, updates: Sequence[bytes], checked: Sequence[bool], first: int) -> None:
+    with doc.transaction(origin="load"):
+        for offset, update in enumerate(updates):
+            try:
+                if not (offset < len(checked) and checked[offset]):
+                    inspect_update(update)
+                doc.apply_update(update)
+            except (ProtocolError, ValueError, RuntimeError) as exc:
+                raise DocumentLoadError(first + offset if first >= 0 else -1, str(exc)) from exc
 
 
 def compact(snapshot: bytes | None, updates: Iterable[bytes]) -> bytes:

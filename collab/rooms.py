@@ -121,7 +121,11 @@ class LocalRooms:
             stored = await self.store.load(session_id)
         # A load that fails raises here, before a room exists: nothing can then snapshot an
         # empty document over the stored one.
-        doc = load_doc(stored.snapshot, [entry.update for entry in stored.entries])
+        doc = load_doc(
+            stored.snapshot,
+            [entry.update for entry in stored.entries],
+            [entry.checked for entry in stored.entries],
+        )
         room = Room(
             session_id,
             doc,

@@ -4,7 +4,7 @@ stream to what it holds."""
 
 from __future__ import annotations
 
-from collab.store import DocumentStore, StreamId
+from collab.store import DocumentStore, StreamId, checksum
 from schema.keys import updates_stream
 from server.state import POOL, REDIS
 from tests.conftest import create_room
@@ -37,3 +37,23 @@ async def test_a_snapshot_of_a_session_that_is_gone_is_not_stored(client, db):
     store = DocumentStore(client.app[POOL], client.app[REDIS])
     assert not await store.save_snapshot("00gone00", b"state", StreamId(5, 0), "code", 1_000)
     assert await db.fetchrow(SNAPSHOT, "00gone00") is None
+
+
+async def test_an_entry_is_checked_only_with_the_checksum_of_its_own_update(client):
+    store = DocumentStore(client.app[POOL], client.app[REDIS])
+    room = await create_room(client, code="seed")
+    appended = await store.append(room.id, b"an update", "node-a", 2**42)
+    stream = updates_stream(room.id)
+    # Written by someone else: without a checksum (an older server), or with another's.
+    await client.app[REDIS].xadd(stream, {"u": b"bare", "n": "node-b"})
+    await client.app[REDIS].xadd(
+        stream, {"u": b"tampered", "n": "node-b", "c": checksum(b"original")}
+    )
+    entries = await store.read_range(room.id, StreamId(0, 0))
+    assert entries[0].id == appended
+    assert [(e.update, e.node, e.checked) for e in entries] == [
+        (b"an update", "node-a", True), (b"bare", "node-b", False),
+        (b"tampered", "node-b", False),
+    ]  # fmt: skip
+    # Reading after a position still starts after it.
+    assert [e.update for e in await store.read_range(room.id, appended)] == [b"bare", b"tampered"]

@@ -7,6 +7,7 @@ import pytest
 from pycrdt import Doc, Map, Text
 
 from collab.document import (
+    LOAD_CHUNK,
     DocumentLoadError,
     UpdateRejected,
     apply_client_update,
@@ -191,3 +192,35 @@ def test_the_texts_length_is_its_utf8_size() -> None:
     code = read_code(doc)
     assert code == "A😀中\u2028\r\nB é"
     assert len(code_text(doc)) == len(code.encode("utf-8"))
+
+
+def _typed(seed: bytes, text: str) -> list[bytes]:
+    """One update per character typed at the end of the seed's text."""
+    doc = load_doc(seed)
+    updates: list[bytes] = []
+    subscription = doc.observe(lambda event: updates.append(event.update))
+    for character in text:
+        code_text(doc).insert(len(read_code(doc)), character)
+    doc.unobserve(subscription)
+    return updates
+
+
+def test_load_reports_the_corrupt_update_past_the_first_chunk() -> None:
+    seed = seed_update("", "python")
+    updates = _typed(seed, "x" * (LOAD_CHUNK + 100))
+    assert read_code(load_doc(seed, updates)) == "x" * (LOAD_CHUNK + 100)
+    updates[LOAD_CHUNK + 44] = b"\x01\x02garbage"
+    with pytest.raises(DocumentLoadError) as info:
+        load_doc(seed, updates)
+    assert info.value.index == LOAD_CHUNK + 44
+
+
+def test_a_checked_update_is_not_parsed_again_an_unchecked_one_is() -> None:
+    seed = seed_update("ab", "python")
+    [update] = _typed(seed, "c")
+    # Trailing bytes: pycrdt applies the update and ignores them; the strict reader refuses.
+    padded = update + b"\x00\x07"
+    assert read_code(load_doc(seed, [padded], [True])) == "abc"
+    with pytest.raises(DocumentLoadError) as info:
+        load_doc(seed, [update, padded], [True, False])
+    assert info.value.index == 1

@@ -29,6 +29,7 @@ bench: install
 	$(BIN)/python -m bench.accounts
 	$(BIN)/python -m bench.sandbox
 	$(BIN)/python -m bench.runs
+	$(BIN)/python -m bench.test_runs
 	$(BIN)/python -m bench.kube
 	$(BIN)/python -m bench.collab --load all
 	$(BIN)/python -m bench.web

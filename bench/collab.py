@@ -349,11 +349,11 @@ async def history(updates: int, repeats: int = 5) -> dict[str, Any]:
             # replaying it with every update parsed again (entries without a checksum).
             store = DocumentStore(None, cache)  # type: ignore[arg-type]  # Redis only
             started = time.perf_counter()
-            entries = await store.read_range(long["id"], ORIGIN)
+            stream = await store.read_range(long["id"], ORIGIN)
             xrange_ms = (time.perf_counter() - started) * 1000
-            stored = [entry.update for entry in entries]
+            stored = stream.updates
             started = time.perf_counter()
-            doc = load_doc(None, stored, [entry.checked for entry in entries])
+            doc = load_doc(None, stored, stream.checked)
             replay_ms = (time.perf_counter() - started) * 1000
             assert len(read_code(doc)) == updates
             started = time.perf_counter()

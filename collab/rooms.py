@@ -116,16 +116,12 @@ class LocalRooms:
 
     async def _load(self, session_id: str, expires_at_ms: int) -> Room:
         stored = await self.store.load(session_id)
-        if stored.snapshot is None and not stored.entries:
+        if stored.snapshot is None and not stored.stream:
             await self.seed_missing(session_id)
             stored = await self.store.load(session_id)
         # A load that fails raises here, before a room exists: nothing can then snapshot an
         # empty document over the stored one.
-        doc = load_doc(
-            stored.snapshot,
-            [entry.update for entry in stored.entries],
-            [entry.checked for entry in stored.entries],
-        )
+        doc = load_doc(stored.snapshot, stored.stream.updates, stored.stream.checked)
         room = Room(
             session_id,
             doc,

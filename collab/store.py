@@ -77,15 +77,49 @@ class StreamEntry:
 
 
 @dataclass(frozen=True)
+class StreamRange:
+    """A stream's entries after a position, by column. A load may read tens of thousands,
+    and building an object per entry took three times as long as reading them."""
+
+    raw_ids: list[bytes]
+    updates: list[bytes]
+    nodes: list[bytes]
+    # See StreamEntry.checked.
+    checked: list[bool]
+
+    @classmethod
+    def from_flat(cls, flat: list[bytes]) -> StreamRange:
+        """From `id, u, n, c` per entry (the reply of `_READ_RANGE`)."""
+        updates = flat[1::4]
+        checked = [c == checksum(u) for u, c in zip(updates, flat[3::4], strict=True)]
+        return cls(flat[0::4], updates, flat[2::4], checked)
+
+    def __len__(self) -> int:
+        return len(self.updates)
+
+    @property
+    def last(self) -> StreamId | None:
+        return StreamId.parse(self.raw_ids[-1]) if self.raw_ids else None
+
+    def entries(self) -> list[StreamEntry]:
+        return [
+            StreamEntry(StreamId.parse(raw_id), update, node.decode(), checked)
+            for raw_id, update, node, checked in zip(
+                self.raw_ids, self.updates, self.nodes, self.checked, strict=True
+            )
+        ]
+
+
+@dataclass(frozen=True)
 class StoredDocument:
     snapshot: bytes | None
     snapshot_through: StreamId
-    entries: list[StreamEntry]
+    stream: StreamRange
 
     @property
     def through(self) -> StreamId:
         """The last stream position this load includes."""
-        return self.entries[-1].id if self.entries else self.snapshot_through
+        return self.stream.last or self.snapshot_through
 
 
 def checksum(update: bytes) -> bytes:
@@ -106,11 +140,22 @@ def _entry(raw_id: bytes, fields: dict[bytes, bytes]) -> StreamEntry:
     )  # fmt: skip
 
 
-def _raw_entry(raw_id: bytes, flat: list[bytes]) -> StreamEntry:
-    """An entry from XRANGE's reply as Redis sends it (fields as a flat list): redis-py's
-    own reply parsing makes a dict per entry, which was most of the time a 20,000-entry
-    read took."""
-    return _entry(raw_id, dict(zip(flat[::2], flat[1::2], strict=True)))
+# A stream's entries after a position as one flat reply, `id, u, n, c` per entry. A load
+# reads the whole stream; XRANGE's own reply (an array per entry, then an array of
+# fields) made a 20,000-entry read take about 3 times as long, mostly building objects.
+_READ_RANGE = """
+local entries = redis.call('XRANGE', KEYS[1], ARGV[1], '+')
+local out = {}
+for _, entry in ipairs(entries) do
+  local fields = {}
+  for i = 1, #entry[2], 2 do fields[entry[2][i]] = entry[2][i + 1] end
+  out[#out + 1] = entry[1]
+  out[#out + 1] = fields.u or ''
+  out[#out + 1] = fields.n or ''
+  out[#out + 1] = fields.c or ''
+end
+return out
+"""
 
 
 class DocumentStore:
@@ -118,9 +163,7 @@ class DocumentStore:
         self.pool = pool
         self.cache = cache
         self.appends = GroupCommit(cache)
-        # The same connections, with XRANGE's reply left as Redis sent it (see _raw_entry).
-        self._raw = redis.Redis(connection_pool=cache.connection_pool)
-        self._raw.set_response_callback("XRANGE", lambda response, **_options: response)
+        self._read_range = cache.register_script(_READ_RANGE)
 
     async def append(
         self, session_id: str, update: bytes, node: str, expires_at_ms: int
@@ -138,9 +181,9 @@ class DocumentStore:
         # read the stream, read both again.
         for _ in range(_LOAD_ATTEMPTS):
             snapshot, through = await self._snapshot(session_id)
-            entries = await self.read_range(session_id, through)
+            stream = await self.read_range(session_id, through)
             if await self._snapshot_position(session_id) == through:
-                return StoredDocument(snapshot, through, entries)
+                return StoredDocument(snapshot, through, stream)
         raise RuntimeError(f"document of {session_id} kept changing while loading")
 
     async def _snapshot(self, session_id: str) -> tuple[bytes | None, StreamId]:
@@ -159,9 +202,9 @@ class DocumentStore:
         )
         return StreamId(row["stream_ms"], row["stream_seq"]) if row else ORIGIN
 
-    async def read_range(self, session_id: str, after: StreamId) -> list[StreamEntry]:
-        raw = await self._raw.xrange(updates_stream(session_id), min=f"({after}", max="+")
-        return [_raw_entry(entry_id, fields) for entry_id, fields in raw]
+    async def read_range(self, session_id: str, after: StreamId) -> StreamRange:
+        flat = await self._read_range(keys=[updates_stream(session_id)], args=[f"({after}"])
+        return StreamRange.from_flat(flat)
 
     async def read_new(
         self, positions: dict[str, StreamId], block_ms: int

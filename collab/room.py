@@ -41,6 +41,7 @@ from collab.document import (
 from collab.protocol import ProtocolError
 from collab.rebase import apply_full_text, client_base
 from collab.relpos import PositionMirror
+from collab.stats import CollabStats
 from collab.store import StreamId
 from collab.update_v1 import UpdateInfo, inspect_update
 from schema.clock import now_ms
@@ -140,8 +141,10 @@ class Room:
         rules: RoomRules,
         *,
         expires_at_ms: int,
+        stats: CollabStats | None = None,
     ) -> None:
         self.session_id = session_id
+        self.stats = stats or CollabStats()
         self.doc = doc
         # The last stream entry this document includes (advanced as LocalRooms follows it).
         self.through = through
@@ -266,6 +269,7 @@ class Room:
                 connection.deliver_yjs(protocol.awareness_message(snapshot))
 
     async def _receive_update(self, connection: Connection, update: bytes) -> None:
+        arrived = time.perf_counter()
         language_before = self.language
         try:
             info = check_update(self.doc, update, max_bytes=self.rules.max_code_bytes)
@@ -288,6 +292,8 @@ class Room:
             language_before=language_before,
             growth=document_growth(update, info),
         )
+        self.stats.updates_received += 1
+        self.stats.observe_commit(time.perf_counter() - arrived)
 
     def _check_bounds(self, update: bytes, info: UpdateInfo) -> None:
         """Refuse an update that would take the code, `meta` or the whole document past
@@ -464,9 +470,12 @@ class Room:
 
     def _after_change(self, update: bytes, *, exclude: str | None) -> None:
         message = protocol.sync_update(update)
+        delivered = 0
         for connection in self.connections.values():
             if connection.yjs and connection.id != exclude:
                 connection.deliver_yjs(message)
+                delivered += 1
+        self.stats.frames_fanned_out += delivered
         if self.json_clients:
             self._schedule_json_flush()
 

@@ -25,6 +25,7 @@ from collab.awareness import RENEW_INTERVAL
 from collab.document import load_doc
 from collab.relay import MessageKind, Relay, raise_if_cancelled
 from collab.room import Room, RoomRules
+from collab.stats import CollabStats
 from collab.store import DocumentStore
 from schema.clock import now_ms
 
@@ -56,6 +57,7 @@ class LocalRooms:
     seed_missing: Seeder
     snapshot_delay: float = 2.0
     idle_seconds: float = 30.0
+    stats: CollabStats = field(default_factory=CollabStats)
     rooms: dict[str, Room] = field(default_factory=dict, init=False)
     _loading: dict[str, asyncio.Task[Room]] = field(default_factory=dict, init=False)
     _dirty: set[str] = field(default_factory=set, init=False)
@@ -129,6 +131,7 @@ class LocalRooms:
             self,
             self.rules,
             expires_at_ms=expires_at_ms,
+            stats=self.stats,
         )
         await self.relay.follow(session_id)
         self.rooms[session_id] = room
@@ -244,6 +247,10 @@ class LocalRooms:
                         room.apply_remote_update(entry.update)
                     except Exception:
                         log.exception("could not apply stream entry %s of %s", entry.id, session_id)
+                    else:
+                        self.stats.updates_followed += 1
+                        # A stream id's first part is Redis's clock when it appended it.
+                        self.stats.observe_follow_lag(max(0, now_ms() - entry.id.ms) / 1000)
                 room.through = entry.id
             if entries:
                 await asyncio.sleep(FOLLOW_BATCH_SECONDS)

@@ -309,6 +309,9 @@ class BubblewrapSandbox(LocalSessions):
         """Keep `count` sandboxes for `language` standing by while the block runs."""
         return self._standby.expecting(_standby_key(language, limits), count)
 
+    def standby_stats(self) -> dict[str, int]:
+        return self._standby.stats()
+
     async def warm(self, language: Language, limits: RunLimits | None = None) -> None:
         """Have a sandbox for `language` standing by, and wait until it is."""
         self.prepare(language, limits)

@@ -92,6 +92,10 @@ class Sandbox(Protocol):
         """While the block runs, up to `count` runs in `language` come at once (a
         question's tests): a backend that builds sandboxes ahead builds that many."""
 
+    def standby_stats(self) -> dict[str, int]:
+        """The sandboxes started ahead on this node (`ready`, `building`, `hits`,
+        `misses`); empty where none are (a Kubernetes warm pool lives in the cluster)."""
+
     async def run(self, job: RunJob, session: SessionContext) -> RunResult: ...
 
     async def describe_session(self, session_id: str) -> dict[str, Any]: ...

@@ -144,6 +144,13 @@ class Standby(Generic[K, T]):
     def count(self, key: K) -> int:
         return len(self._ready.get(key, []))
 
+    def stats(self) -> dict[str, int]:
+        """Items ready, keys being filled, and the hits and misses of `take` so far."""
+        return {
+            "ready": sum(len(items) for items in self._ready.values()),
+            "building": len(self._filling), "hits": self.hits, "misses": self.misses,
+        }  # fmt: skip
+
     def _spawn_discard(self, item: T) -> None:
         task = asyncio.get_running_loop().create_task(self._discard(item))
         self._discarding.add(task)

@@ -49,6 +49,9 @@ class UnsafeSubprocessSandbox(LocalSessions):
     def prepare(self, language: Language, limits: RunLimits) -> None:
         pass  # nothing to build ahead: each run is a plain process
 
+    def standby_stats(self) -> dict[str, int]:
+        return {}
+
     def expecting(
         self, language: Language, limits: RunLimits, count: int
     ) -> contextlib.AbstractContextManager[None]:

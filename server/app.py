@@ -19,6 +19,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from collab.relay import Relay
 from collab.room import RoomRules
 from collab.rooms import LocalRooms
+from collab.stats import CollabStats
 from collab.store import DocumentStore
 from runner.backends import open_backend
 from runner.sandbox import Sandbox
@@ -34,6 +35,7 @@ from server.http.parser_refusals import quiet_parser_refusals
 from server.http.rate_counter import RateCounter
 from server.http.rate_limits import rate_limit_middleware
 from server.languages import SESSION_LANGUAGES
+from server.metrics import Metrics
 from server.realtime import websockets
 from server.realtime.gateway import Gateway
 from server.realtime.heartbeat import Heartbeat
@@ -55,6 +57,7 @@ from server.routes import (
     session_question,
     templates,
 )
+from server.routes import metrics as metrics_routes
 from server.routes import runs as run_routes
 from server.routes import sessions as session_routes
 from server.routes import (
@@ -68,6 +71,7 @@ from server.state import (
     HEARTBEAT,
     JWT_KEY,
     LIFECYCLE,
+    METRICS,
     PASSWORDS,
     POOL,
     RATE_COUNTER,
@@ -131,8 +135,10 @@ async def _code_runs(app: web.Application) -> AsyncIterator[None]:
     )
     manager = RunManager(app[POOL], app[REDIS], app[RELAY], sandbox, settings)
     manager.warnings.extend(warnings)
+    manager.observe_run = lambda seconds: app[METRICS].observe_run("run", seconds)
     app[RUNS] = manager
     test_runs = TestRunManager(app[POOL], app[REDIS], app[RELAY], manager, settings)
+    test_runs.observe_run = lambda seconds: app[METRICS].observe_run("test_run", seconds)
     app[TEST_RUNS] = test_runs
     # Probing toolchain versions takes a moment (the JVM); do it before the first run asks.
     probe = asyncio.get_running_loop().create_task(sandbox.languages())
@@ -171,6 +177,10 @@ async def _collaboration(app: web.Application) -> AsyncIterator[None]:
         seed_missing=seed_missing,
         snapshot_delay=settings.snapshot_delay,
         idle_seconds=settings.room_idle_seconds,
+        stats=CollabStats(
+            observe_commit=app[METRICS].update_commit.observe,
+            observe_follow_lag=app[METRICS].update_follow_lag.observe,
+        ),
     )
     gateway = Gateway(
         pool, cache, rooms, relay, runs=RunEventAdapter(runs, test_runs, pool),
@@ -301,6 +311,8 @@ def create_app(settings: Settings) -> web.Application:
     app[JWT_KEY] = load_signing_key(settings)
     app[PASSWORDS] = Passwords(settings)
     app[STARTED_AT] = time.monotonic()
+    app[METRICS] = Metrics()
+    app[METRICS].collect_from(app)
     app.cleanup_ctx.extend(
         [
             _backing_services,
@@ -315,7 +327,7 @@ def create_app(settings: Settings) -> web.Application:
     for module in (
         session_routes, participants, run_routes, test_run_routes, runtime, notes, evaluations,
         auth, api_tokens, webhook_routes, activity_routes, questions, session_question,
-        templates, languages, health, docs, websockets, pages,
+        templates, languages, health, metrics_routes, docs, websockets, pages,
     ):  # fmt: skip
         app.router.add_routes(module.routes)
     attach_socketio(app, settings)

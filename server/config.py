@@ -101,6 +101,13 @@ class Settings(BaseSettings):
         default=None, ge=1, le=64, description="Tests of one test run run at once (local)"
     )
 
+    # -- operations -----------------------------------------------------------------------
+    metrics_token: str | None = Field(
+        default=None,
+        min_length=16,
+        description="Bearer token that GET /metrics (Prometheus) requires; unset: /metrics is off",
+    )
+
     # -- accounts -------------------------------------------------------------------------
     jwt_secret: str | None = Field(
         default=None,

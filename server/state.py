@@ -11,6 +11,7 @@ from collab.rooms import LocalRooms
 from server.auth.passwords import Passwords
 from server.config import Settings
 from server.http.rate_counter import RateCounter
+from server.metrics import Metrics
 from server.realtime.gateway import Gateway
 from server.realtime.heartbeat import Heartbeat
 from server.runs.manager import RunManager
@@ -31,3 +32,4 @@ TEST_RUNS = web.AppKey("test_runs", TestRunManager)
 JWT_KEY = web.AppKey("jwt_key", bytes)
 PASSWORDS = web.AppKey("passwords", Passwords)
 RATE_COUNTER = web.AppKey("rate_counter", RateCounter)
+METRICS = web.AppKey("metrics", Metrics)

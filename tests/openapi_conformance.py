@@ -36,7 +36,8 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 # Routes that are not REST operations, so the OpenAPI document leaves them out on purpose:
 # the web app's pages and bundle, the favicon, the docs page and the document itself, and
-# the realtime doors (Socket.IO and the two WebSockets speak their own protocols).
+# the realtime doors (Socket.IO and the two WebSockets speak their own protocols), and the
+# Prometheus scrape (its own text format).
 NOT_IN_DOCUMENT = frozenset({
     "/",
     "/s/{session_id}",
@@ -47,6 +48,7 @@ NOT_IN_DOCUMENT = frozenset({
     "/socket.io/",
     "/yjs/{session_id}",
     "/ws/sessions/{session_id}",
+    "/metrics",
 })  # fmt: skip
 
 # Error codes the middlewares may answer on any route, so no operation lists them: a rate

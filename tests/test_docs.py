@@ -19,6 +19,8 @@ async def test_openapi_lists_every_api_route(client):
             continue
         if path.startswith(("/socket.io", "/yjs/", "/ws/")):
             continue  # the realtime doors, documented with their events in the README
+        if path == "/metrics":
+            continue  # the Prometheus scrape, in its own format, documented in the README
         if path in ("/", "/s/{session_id}", "/assets/{name}", "/favicon.ico"):
             continue  # the web app's pages, not API
         for name, documented_name in (

@@ -96,6 +96,9 @@ class KubernetesSandbox:
     def prepare(self, language: Language, limits: RunLimits) -> None:
         pass  # the warm pool (DUET_K8S_WARM_POOL) keeps pods ready per language
 
+    def standby_stats(self) -> dict[str, int]:
+        return {}
+
     def expecting(
         self, language: Language, limits: RunLimits, count: int
     ) -> contextlib.AbstractContextManager[None]:

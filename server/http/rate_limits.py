@@ -19,7 +19,7 @@ from aiohttp import web
 from schema import keys
 from schema.errors import ApiError, ErrorCode
 from server.http.requests import request_token
-from server.state import RATE_COUNTER, SETTINGS
+from server.state import METRICS, RATE_COUNTER, SETTINGS
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -68,6 +68,7 @@ async def enforce(request: web.Request, bucket: str, key: str, limit: int) -> Ve
     verdict = Verdict(limit, int(count), int(ttl))
     request.setdefault(_VERDICTS, []).append(verdict)
     if not verdict.allowed:
+        request.app[METRICS].http_refusals[bucket] += 1
         retry_after = max(1, math.ceil(verdict.reset_in_ms / 1000))
         raise ApiError(
             ErrorCode.RATE_LIMITED,

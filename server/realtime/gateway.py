@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
 from dataclasses import KW_ONLY, dataclass, field
 from typing import Any, Protocol
 
@@ -89,6 +90,8 @@ class Gateway:
     # The DevPocket API: 10 realtime connections per user (checked at connect; concurrent
     # connects may overshoot by the few that race).
     max_sockets_per_user: int = 10
+    # limit -> connections refused ("sockets") and messages slowed ("messages"), for /metrics
+    refusals: Counter[str] = field(default_factory=Counter, init=False)
     _locks: dict[str, asyncio.Lock] = field(default_factory=dict, init=False)
     _budgets: dict[str, MessageBudget] = field(default_factory=dict, init=False)
     # The sockets this node has counted in Redis, and the gate that keeps counting and
@@ -123,6 +126,7 @@ class Gateway:
             await open_sockets(self.cache, row["session_id"], str(row["id"]))
             >= self.max_sockets_per_user
         ):
+            self.refusals["sockets"] += 1
             raise Refused(
                 "RATE_LIMITED",
                 f"at most {self.max_sockets_per_user} open connections per participant",
@@ -217,6 +221,7 @@ class Gateway:
             budget = self._budgets[connection.id]
             delay = budget.wait_seconds()
             if delay > 0:
+                self.refusals["messages"] += 1
                 if budget.should_warn():
                     connection.deliver_event(
                         *Throttled(limit=budget.rate, retry_after_ms=int(delay * 1000)).parts()

@@ -27,6 +27,7 @@ import dataclasses
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -89,6 +90,8 @@ class RunManager:
     # Shown in /api/v1/health/detailed (an unsafe sandbox, a weaker one).
     warnings: list[str] = field(default_factory=list, init=False)
     active: dict[str, ActiveRun] = field(default_factory=dict, init=False)
+    # Hears each run's seconds from its start to its end (the server's /metrics).
+    observe_run: Callable[[float], None] = field(default=lambda _seconds: None, init=False)
     _stopping: bool = field(default=False, init=False)
 
     def __post_init__(self) -> None:
@@ -242,6 +245,7 @@ class RunManager:
                 stage=result.stage, reason=reason, limit=limit,
             )
         )  # fmt: skip
+        self.observe_run(time.monotonic() - started)
 
     async def _release(self, session_id: str, run_id: str) -> None:
         await release_run_lock(self.cache, session_id, run_id)

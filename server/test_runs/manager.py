@@ -27,6 +27,7 @@ import math
 import os
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -77,6 +78,8 @@ class TestRunManager:
     runs: RunManager
     settings: Settings
     active: dict[str, ActiveTestRun] = field(default_factory=dict, init=False)
+    # Hears each test run's seconds from its start to its end (the server's /metrics).
+    observe_run: Callable[[float], None] = field(default=lambda _seconds: None, init=False)
 
     def __post_init__(self) -> None:
         self.relay.on("cancel_test_run", self._cancel_here)
@@ -187,6 +190,7 @@ class TestRunManager:
             cancelled=active.cancel.is_set(),
         )  # fmt: skip
         announce(*finished.parts())
+        self.observe_run(time.monotonic() - started)
 
     # -- cancelling ------------------------------------------------------------------------
 

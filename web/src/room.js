@@ -221,7 +221,6 @@ export async function renderRoom (root, session, seat) {
     setStatus('live', 'Live')
     if (connectedBefore) {
       runs.resync()
-  loadQuestion()
       tests.resync()
     }
     connectedBefore = true
@@ -276,6 +275,7 @@ export async function renderRoom (root, session, seat) {
     scorecard.load()
   }
   runs.resync()
+  loadQuestion()
 
   // -- time left ---------------------------------------------------------------------------------
   const tick = () => {

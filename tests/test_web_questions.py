@@ -301,3 +301,38 @@ async def test_api_errors_show_on_the_page(site, browser):
     await expect(page.locator(".question-form > .error")).to_have_text(
         "This question is not in your organization's bank (or it was deleted)."
     )
+
+
+async def test_a_question_set_during_the_interview_appears_and_a_test_run_stops(site, browser):
+    access = await an_account(site.base, "midway")
+    question = (await api_call(site.base, "POST", "/questions", access, QUESTION))["data"]
+    page = await new_page(browser)
+    await page.goto(site.base + "/")
+    await page.get_by_role("button", name="Sign in").click()
+    await sign_in(page, "midway")
+    await expect(page.locator(".question-picker")).to_contain_text("Add two numbers")
+    await page.get_by_label("Your name").fill("Ivy Interviewer")
+    await page.get_by_label("Title", exact=True).fill("Open pairing")
+    await page.get_by_role("button", name="Create interview").click()
+    await page.locator("#open-room").click()
+    await page.wait_for_selector(".cm-content")
+    # No question yet: no prompt pane, no Tests tab; the shortcut does nothing.
+    await expect(page.locator(".prompt-pane")).to_be_hidden()
+    await expect(page.locator("[data-tab=tests]")).to_be_hidden()
+    session_id = await page.evaluate("window.duet.session.id")
+    await api_call(site.base, "PUT", f"/sessions/{session_id}/question", access,
+                   {"questionId": question["id"]})  # fmt: skip
+    await expect(page.locator(".prompt-pane .prompt-title")).to_have_text("Add two numbers")
+    await expect(page.locator("[data-tab=tests]")).to_be_visible()
+
+    await set_code(page, "import time\ntime.sleep(30)\n")
+    await page.locator("[data-tab=tests]").click()
+    await page.get_by_role("button", name="Run tests").click()
+    await expect(page.locator(".tests-summary")).to_contain_text("Running 3 tests")
+    await page.get_by_role("button", name="Stop").click()
+    await expect(page.locator(".tests-summary")).to_contain_text("stopped")
+    await expect(page.locator(".test-result[data-index='0'] .test-outcome")).to_have_text(
+        "failed (stopped)"
+    )
+    await expect(page.get_by_role("button", name="Run tests")).to_be_enabled()
+    await expect(page.get_by_role("button", name="Stop")).to_be_hidden()

@@ -336,3 +336,9 @@ async def test_a_question_set_during_the_interview_appears_and_a_test_run_stops(
     )
     await expect(page.get_by_role("button", name="Run tests")).to_be_enabled()
     await expect(page.get_by_role("button", name="Stop")).to_be_hidden()
+    # Cmd+Shift+Enter (a Mac's shortcut) runs them too, from the editor.
+    await page.locator(".cm-content").click()
+    await page.keyboard.press("Meta+Shift+Enter")
+    await expect(page.locator(".tests-summary")).to_contain_text("Running 3 tests")
+    await page.get_by_role("button", name="Stop").click()
+    await expect(page.locator(".tests-summary")).to_contain_text("stopped")

@@ -41,6 +41,8 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 NOT_IN_DOCUMENT = frozenset({
     "/",
     "/s/{session_id}",
+    "/questions",
+    "/questions/{question_id}",
     "/assets/{name}",
     "/favicon.ico",
     "/docs",

@@ -21,7 +21,8 @@ async def test_openapi_lists_every_api_route(client):
             continue  # the realtime doors, documented with their events in the README
         if path == "/metrics":
             continue  # the Prometheus scrape, in its own format, documented in the README
-        if path in ("/", "/s/{session_id}", "/assets/{name}", "/favicon.ico"):
+        if path in ("/", "/s/{session_id}", "/assets/{name}", "/favicon.ico", "/questions",
+                    "/questions/{question_id}"):
             continue  # the web app's pages, not API
         for name, documented_name in (
             ("session_id", "sessionId"), ("participant_id", "participantId"),

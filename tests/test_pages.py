@@ -48,3 +48,16 @@ async def test_assets_are_the_bundle_and_nothing_else(client):
     for name in ("nope.js", "..%2Fdocs.html", "%2e%2e%2f%2e%2e%2fpyproject.toml", "app.js.gz"):
         response = await client.get(f"/assets/{name}")
         assert response.status == 404, name
+
+
+async def test_the_question_bank_pages_serve_the_shell(client):
+    question_id = "6f1c2a3b-0000-4000-8000-123456789abc"
+    for path in ("/questions", "/questions/new", f"/questions/{question_id}"):
+        response = await client.get(path, headers={"Accept": "text/html"})
+        assert response.status == 200, path
+        text = await response.text()
+        assert '<script type="module" src="/assets/app.js">' in text
+        assert "data-problem" not in text
+    response = await client.get("/questions/not-a-question", headers={"Accept": "text/html"})
+    assert response.status == 404
+    assert 'data-problem="PAGE_NOT_FOUND"' in await response.text()

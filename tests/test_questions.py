@@ -250,3 +250,27 @@ async def test_every_compare_mode_is_accepted(client):
     owner = await register(client)
     for mode in ("exact", "trim", "tokens", "float:0.001", "float:1e-6"):
         assert (await add(client, owner.headers, compare=mode))["compare"] == mode
+
+
+async def test_the_editor_preview_renders_a_prompt_as_a_saved_question_would(client):
+    owner = await register(client)
+    hostile = "# Title\n\n<script>alert(1)</script> [x](javascript:alert(2)) **bold**"
+    response = await client.post(
+        "/api/v1/questions/preview", json={"prompt": hostile}, headers=owner.headers
+    )
+    assert response.status == 200, await response.text()
+    preview = (await response.json())["data"]["promptHtml"]
+    assert preview == (await add(client, owner.headers, prompt=hostile))["promptHtml"]
+    assert "<h1>Title</h1>" in preview and "<strong>bold</strong>" in preview
+    assert "<script" not in preview and "href=\"javascript:" not in preview
+    # Writers of the bank only: a participant is refused, an oversized prompt named.
+    room = await create_room(client)
+    await expect_error(
+        await client.post("/api/v1/questions/preview", json={"prompt": "x"},
+                          headers=bearer(room.token)), 403, "FORBIDDEN",
+    )  # fmt: skip
+    body = await expect_error(
+        await client.post("/api/v1/questions/preview", json={"prompt": "x" * (101 * 1024)},
+                          headers=owner.headers), 400, "INVALID_REQUEST",
+    )  # fmt: skip
+    assert "'prompt'" in body["error"]

@@ -87,6 +87,21 @@ class QuestionRequest(RequestModel):
     interviewer_notes: Annotated[str, AfterValidator(_bounded(MAX_PROMPT_BYTES))] = ""
 
 
+class PromptPreviewRequest(RequestModel):
+    """A prompt being written, for the question editor's live preview."""
+
+    prompt: Prompt
+
+
+class PromptPreview(ResponseModel):
+    prompt_html: str = Field(description="The prompt rendered and sanitized, as promptHtml")
+
+
+class PromptPreviewEnvelope(ResponseModel):
+    success: Literal[True] = True
+    data: PromptPreview
+
+
 class QuestionTestView(ResponseModel):
     name: str
     stdin: str

@@ -236,6 +236,13 @@ OPERATIONS: tuple[Operation, ...] = (
               description="Its versions stay for the sessions that use them.",
               errors=(ErrorCode.INVALID_REQUEST, ErrorCode.UNAUTHORIZED, ErrorCode.FORBIDDEN,
                       ErrorCode.QUESTION_NOT_FOUND)),
+    Operation("post", "/api/v1/questions/preview", "Render a prompt as promptHtml",
+              models.PromptPreviewEnvelope, body=models.PromptPreviewRequest,
+              auth=_BANK_WRITE, tag="questions",
+              errors=(ErrorCode.INVALID_REQUEST, ErrorCode.UNAUTHORIZED, ErrorCode.FORBIDDEN,
+                      *_BODY_ERRORS),
+              description="The question editor's live preview: the Markdown rendered and "
+              "sanitized as a saved question's promptHtml; nothing is stored."),
     Operation("post", "/api/v1/questions/try", "Try a reference solution against tests",
               test_run_models.TrialEnvelope, body=test_run_models.TrialRequest,
               auth=_BANK_WRITE, tag="questions",

@@ -1,5 +1,6 @@
-"""The web app's pages: `/` (create an interview) and `/s/{id}` (join, then the room), one
-HTML shell around the bundle that `make install` builds into `server/static/app/`.
+"""The web app's pages: `/` (create an interview), `/s/{id}` (join, then the room) and the
+question bank (`/questions`, `/questions/new`, `/questions/{id}`), one HTML shell around
+the bundle that `make install` builds into `server/static/app/`.
 
 `/s/{id}` looks the session up first, so a link to a session that never existed or has
 expired answers 404 / 410 with a page that says so, readable even before the script runs.
@@ -8,6 +9,7 @@ expired answers 404 / 410 with a page that says so, readable even before the scr
 from __future__ import annotations
 
 import html
+import re
 from importlib import resources
 from pathlib import Path
 
@@ -21,6 +23,7 @@ from server.state import POOL, SETTINGS
 
 routes = web.RouteTableDef()
 
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 _ASSETS = ("app.js", "app.css", "app.js.map", "app.css.map")
 
 PROBLEMS = {
@@ -105,6 +108,22 @@ def not_found_page(request: web.Request) -> web.Response:
 
 @routes.get("/")
 async def home(request: web.Request) -> web.Response:
+    return shell(request)
+
+
+@routes.get("/questions")
+async def questions_page(request: web.Request) -> web.Response:
+    return shell(request)
+
+
+@routes.get("/questions/{question_id}")
+async def question_page(request: web.Request) -> web.Response:
+    """The question editor: `new`, or a question's id. The bank is read by the page with
+    the signed-in account's token, so a question of another organization is the page's
+    404, not this shell's."""
+    question_id = request.match_info["question_id"]
+    if question_id != "new" and not _UUID.match(question_id):
+        return not_found_page(request)
     return shell(request)
 
 

@@ -16,7 +16,7 @@ from aiohttp import web
 from runner.sandbox import NO_SESSION
 from schema.clock import now_ms
 from schema.errors import ApiError, ErrorCode, invalid
-from schema.models.questions import QuestionRequest
+from schema.models.questions import PromptPreview, PromptPreviewRequest, QuestionRequest
 from schema.models.test_runs import TestResult, TrialRequest, TrialResult
 from server import activity, questions
 from server.access import READ, WRITE
@@ -26,6 +26,7 @@ from server.auth.principal import Principal
 from server.http.rate_limits import client_ip
 from server.http.requests import check_size, page_limit, read_json, uuid_param
 from server.http.responses import envelope
+from server.markdown_html import render_markdown
 from server.state import POOL, RUNS, SETTINGS
 from server.test_runs.judge import Suite, judge, score_of
 from server.test_runs.manager import default_workers
@@ -139,6 +140,15 @@ async def delete_question(request: web.Request) -> web.Response:
     await questions.delete_question(request.app[POOL], principal.organization_id, question_id, now)
     await _record(request, principal, "question_deleted", now, questionId=str(question_id))
     return web.Response(status=204)
+
+
+@routes.post(_QUESTIONS + "/preview")
+async def preview_prompt(request: web.Request) -> web.Response:
+    """A prompt rendered as a saved question's `promptHtml` would be, for the editor's live
+    preview; nothing is stored."""
+    await _bank_caller(request, WRITE)
+    body = await read_json(request, PromptPreviewRequest)
+    return envelope(PromptPreview(prompt_html=render_markdown(body.prompt)))
 
 
 @routes.post(_QUESTIONS + "/try")

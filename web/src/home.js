@@ -1,7 +1,10 @@
-// `/`: create an interview, then show the two links to share.
+// `/`: create an interview, then show the two links to share. Signed in, the interview
+// belongs to the account and may start from a question of the organization's bank.
 import { api } from './api.js'
+import { account, accountApi, accountBar, signInForm } from './account.js'
 import { h, clear } from './dom.js'
 import { newUser, nameInput, rememberName, saveSeat } from './identity.js'
+import { QuestionPicker } from './picker.js'
 import { STARTER_CODE, label } from './templates.js'
 
 export async function languageOptions () {
@@ -40,14 +43,26 @@ export function shareLinks (invites) {
     row('interviewer', 'for fellow interviewers', invites.interviewer.url))
 }
 
+// What POST /sessions gets: a question's starter comes from the server (unless the question
+// has none for the language), and its title unless one is typed.
+export function creationBody ({ creator, title, language, question }) {
+  const body = { creator, language }
+  if (title || !question) body.title = title
+  if (question) body.questionId = question.id
+  if (!question || !(question.languages || []).includes(language)) body.code = STARTER_CODE[language] || ''
+  return body
+}
+
 export async function renderHome (root) {
   document.title = 'Duet — new interview'
   const languages = await languageOptions()
+  const signedIn = account()
   const status = h('p.error', { role: 'alert' })
   const name = nameInput('Ivy Interviewer')
-  const title = h('input', { name: 'title', maxlength: '200', placeholder: 'Backend pairing — arrays' })
+  const title = h('input', { name: 'title', maxlength: '200', placeholder: signedIn ? 'The question\'s title' : 'Backend pairing — arrays' })
   const language = h('select', { name: 'language' },
     languages.map((item) => h('option', { value: item.name, selected: item.name === 'python' }, label(item.name))))
+  const picker = signedIn ? new QuestionPicker() : null
   const submit = h('button', { type: 'submit' }, 'Create interview')
   const form = h('form.card', {
     onsubmit: async (event) => {
@@ -56,15 +71,13 @@ export async function renderHome (root) {
       status.textContent = ''
       const creator = newUser(name.value.trim())
       rememberName(creator.name)
+      const body = creationBody({
+        creator, title: title.value.trim(), language: language.value, question: picker && picker.selected
+      })
       try {
-        const created = await api('POST', '/sessions', {
-          body: {
-            creator,
-            title: title.value.trim(),
-            language: language.value,
-            code: STARTER_CODE[language.value] || ''
-          }
-        })
+        const created = signedIn
+          ? await accountApi('POST', '/sessions', { body })
+          : await api('POST', '/sessions', { body })
         const session = created.data
         saveSeat(session.id, { token: created.token, user: creator, role: 'interviewer', invites: created.invites })
         showCreated(root, session, created.invites)
@@ -76,12 +89,26 @@ export async function renderHome (root) {
   },
   h('h1', {}, 'New interview'),
   h('label', {}, 'Your name', name),
+  picker ? picker.element : null,
   h('label', {}, 'Title', title),
   h('label', {}, 'Language', language),
   submit, status)
+  const again = () => renderHome(root)
+  const side = signedIn
+    ? accountBar(signedIn, { onSignedOut: again })
+    : h('p.muted.sign-in-hint', {}, 'Interviewing from your question bank? ',
+      h('button.link-button', {
+        type: 'button',
+        onclick: (event) => {
+          event.target.closest('p').replaceWith(signInForm({
+            intro: 'Sign in to pick a question from your organization\'s bank.', onSignedIn: again
+          }))
+        }
+      }, 'Sign in'))
   clear(root).append(h('main.home', {},
     h('div.brand', {}, h('span.logo', {}, 'Duet'), h('span.muted', {}, 'collaborative coding interviews')),
-    form))
+    side, form))
+  if (picker) picker.load()
   name.focus()
 }
 

@@ -1,5 +1,6 @@
-// The room: the editor on the shared document, people, language, runs, and (interviewers
-// only) private notes. One Socket.IO connection carries the Yjs sync and every room event.
+// The room: the editor on the shared document, people, language, runs, the question's
+// prompt and tests (when the session has one), and (interviewers only) private notes. One
+// Socket.IO connection carries the Yjs sync and every room event.
 import * as Y from 'yjs'
 import { io } from 'socket.io-client'
 import { api } from './api.js'
@@ -10,9 +11,11 @@ import { renderProblem } from './join.js'
 import { EvaluationPanel } from './evaluation.js'
 import { NotesPanel } from './notes.js'
 import { People } from './people.js'
+import { PromptPane } from './prompt.js'
 import { SocketIOProvider } from './provider.js'
 import { RunPanel } from './runs.js'
-import { switchLanguage } from './switch.js'
+import { questionStarters, switchLanguage } from './switch.js'
+import { TestsPanel } from './tests_tab.js'
 import { label } from './templates.js'
 
 // Refusals that no reconnect can fix: show the page that explains, stop retrying.
@@ -48,6 +51,10 @@ export async function renderRoom (root, session, seat) {
   })
   const notes = isInterviewer ? new NotesPanel({ sessionId: session.id, token: seat.token, myId: seat.user.id }) : null
   const scorecard = isInterviewer ? new EvaluationPanel({ sessionId: session.id, token: seat.token, myId: seat.user.id }) : null
+  // The session's question, read by role (a candidate's copy has no hidden test data).
+  let question = null
+  const promptPane = new PromptPane()
+  const tests = new TestsPanel({ sessionId: session.id, token: seat.token, isInterviewer })
 
   // -- header ------------------------------------------------------------------------------
   const status = h('span.status', { 'data-state': 'connecting' }, 'Connecting…')
@@ -62,7 +69,9 @@ export async function renderRoom (root, session, seat) {
   fillPicker(session.language)
   picker.addEventListener('change', async () => {
     const previous = languageOf()
-    const switched = await switchLanguage({ doc, ytext, meta, previous, next: picker.value })
+    const switched = await switchLanguage({
+      doc, ytext, meta, previous, next: picker.value, starterFor: questionStarters(question)
+    })
     if (!switched) picker.value = previous
   })
   let sharePopover = null
@@ -96,7 +105,7 @@ export async function renderRoom (root, session, seat) {
     picker, status, timeLeft, shareButton, endButton)
 
   // -- side panel with tabs ------------------------------------------------------------------
-  const tabs = [['Console', runs.element], ['History', runs.historyElement]]
+  const tabs = [['Console', runs.element], ['Tests', tests.element], ['History', runs.historyElement]]
   if (notes) tabs.push(['Notes', notes.element])
   if (scorecard) tabs.push(['Scorecard', scorecard.element])
   const tabBar = h('nav.tabs', { role: 'tablist' })
@@ -109,18 +118,51 @@ export async function renderRoom (root, session, seat) {
     type: 'button', role: 'tab', 'data-tab': name.toLowerCase(), onclick: () => select(index)
   }, name)))
   select(0)
+  const testsTab = tabBar.querySelector('[data-tab=tests]')
+  testsTab.hidden = true
+  const selectTests = () => select(tabs.findIndex(([name]) => name === 'Tests'))
 
   const editorHost = h('div.editor', { 'aria-label': 'Code editor' })
   const banner = h('div.banner', { hidden: true, role: 'status' })
-  clear(root).append(h('div.room', { 'data-role': role },
-    header, banner,
-    h('main.workspace', {},
-      editorHost,
-      h('aside.side', {}, people.element, tabBar, tabBody))))
+  const workspace = h('main.workspace', {},
+    promptPane.element,
+    editorHost,
+    h('aside.side', {}, people.element, tabBar, tabBody))
+  clear(root).append(h('div.room', { 'data-role': role }, header, banner, workspace))
 
   const editor = createEditor(editorHost, {
     ytext, awareness: provider.awareness, language: session.language, onRun: () => runs.run()
   })
+
+  // -- the question --------------------------------------------------------------------------
+  const showQuestion = (next) => {
+    question = next
+    promptPane.show(question)
+    workspace.classList.toggle('with-prompt', Boolean(question))
+    testsTab.hidden = !question
+    tests.setQuestion(question)
+  }
+  const loadQuestion = async () => {
+    try {
+      const { data } = await api('GET', `/sessions/${session.id}/question`, { token: seat.token })
+      showQuestion(data)
+      await tests.resync()
+    } catch (error) {
+      if (error.code === 'QUESTION_NOT_FOUND') return showQuestion(null)
+      runs.showError(`The interview's question could not be loaded: ${error.message}`)
+    }
+  }
+  // Ctrl+Shift+Enter (Cmd+Shift+Enter on a Mac), in the editor or anywhere on the page;
+  // caught before CodeMirror, whose Mod-Enter is Run.
+  const onKeyDown = (event) => {
+    if (event.key !== 'Enter' || !event.shiftKey || !(event.ctrlKey || event.metaKey)) return
+    event.preventDefault()
+    event.stopPropagation()
+    if (!question || ended) return
+    selectTests()
+    tests.run()
+  }
+  document.addEventListener('keydown', onKeyDown, true)
 
   // -- document and awareness ------------------------------------------------------------------
   meta.observe(() => {
@@ -152,6 +194,8 @@ export async function renderRoom (root, session, seat) {
     editor.setReadOnly()
     picker.disabled = true
     runs.runButton.disabled = true
+    tests.runButton.disabled = true
+    tests.stopButton.hidden = true
     if (endButton) endButton.remove()
     if (shareButton) shareButton.remove()
     if (sharePopover) sharePopover.remove()
@@ -169,12 +213,16 @@ export async function renderRoom (root, session, seat) {
   const enterExpired = () => {
     freeze('expired', 'Expired', 'This interview has expired. The code is read-only and nothing runs.')
     runs.runButton.hidden = true
+    tests.runButton.hidden = true
   }
   // Run events sent while this tab was away are lost: every reconnect resyncs the runs.
   let connectedBefore = false
   socket.on('connect', () => {
     setStatus('live', 'Live')
-    if (connectedBefore) runs.resync()
+    if (connectedBefore) {
+      runs.resync()
+      tests.resync()
+    }
     connectedBefore = true
   })
   socket.on('disconnect', async (reason) => {
@@ -210,8 +258,14 @@ export async function renderRoom (root, session, seat) {
   socket.on('run_started', (event) => runs.started(event))
   socket.on('run_output', (event) => runs.appendOutput(event))
   socket.on('run_finished', (event) => runs.finished(event))
+  socket.on('question_changed', () => loadQuestion())
+  socket.on('test_run_started', (event) => tests.started(event))
+  socket.on('test_result', (event) => tests.result(event))
+  socket.on('test_run_finished', (event) => tests.finished(event))
   socket.on('error', (event) => {
-    if (event && event.message) runs.showError(event.message)
+    if (!event || !event.message) return
+    if (event.event === 'run_tests') tests.showError(event.message)
+    else runs.showError(event.message)
   })
   if (notes) {
     socket.on('note_added', (note) => notes.upsert(note))
@@ -221,6 +275,7 @@ export async function renderRoom (root, session, seat) {
     scorecard.load()
   }
   runs.resync()
+  loadQuestion()
 
   // -- time left ---------------------------------------------------------------------------------
   const tick = () => {
@@ -241,6 +296,6 @@ export async function renderRoom (root, session, seat) {
   }
 
   // A handle for debugging from the console (and for the browser tests).
-  window.duet = { socket, doc, provider, editor, session, seat }
+  window.duet = { socket, doc, provider, editor, session, seat, question: () => question }
   editor.view.focus()
 }

@@ -1,11 +1,22 @@
 // A language switch and the code in the editor: the new language's starter replaces code
 // that is still the old language's starter (or empty); anything else the person wrote is
 // replaced only if they say so, in a dialog (Escape or Cancel keeps the old language).
+// In a session with a question, the starters are the question's (the built-in ones for a
+// language it has none for).
 import { h } from './dom.js'
 import { STARTER_CODE, label } from './templates.js'
 
-export function isUntouched (code, language) {
-  return code.trim() === '' || code === (STARTER_CODE[language] || '')
+export const builtInStarter = (language) => STARTER_CODE[language]
+
+export function questionStarters (question) {
+  return (language) => {
+    const starters = (question && question.starters) || {}
+    return language in starters ? starters[language] : STARTER_CODE[language]
+  }
+}
+
+export function isUntouched (code, language, starterFor = builtInStarter) {
+  return code.trim() === '' || code === (starterFor(language) || '')
 }
 
 // 'replace', 'keep' or 'cancel'.
@@ -28,9 +39,9 @@ export function askAboutCode (next) {
 
 // Switch `meta.language` to `next`, with the starter when the code is untouched or the
 // person asks for it; in one transaction, so everyone sees both at once.
-export async function switchLanguage ({ doc, ytext, meta, previous, next }) {
-  const starter = STARTER_CODE[next]
-  let replace = starter !== undefined && isUntouched(ytext.toString(), previous)
+export async function switchLanguage ({ doc, ytext, meta, previous, next, starterFor = builtInStarter }) {
+  const starter = starterFor(next)
+  let replace = starter !== undefined && isUntouched(ytext.toString(), previous, starterFor)
   if (!replace && starter !== undefined && ytext.toString().trim() !== '') {
     const answer = await askAboutCode(next)
     if (answer === 'cancel') return false

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from schema.clock import now_ms
 from server.app import create_app
 from tests.conftest import bearer, create_room, expect_error, join
 from tests.peers import WebSocketYjsPeer, YjsPeer, eventually
@@ -49,7 +50,7 @@ async def test_metrics_need_the_configured_token(metrics_client):
     await expect_error(basic, 401, "UNAUTHORIZED")
 
 
-async def test_edits_fan_out_and_round_trips_show_in_the_figures(metrics_client):
+async def test_edits_fan_out_and_round_trips_show_in_the_figures(metrics_client, db):
     client = metrics_client
     before = await scrape(client)
     assert before["duet_rooms_open"] == 0 and before["duet_updates_received_total"] == 0
@@ -77,7 +78,9 @@ async def test_edits_fan_out_and_round_trips_show_in_the_figures(metrics_client)
     # One Redis and one Postgres round trip per scrape: this is the second.
     assert after["duet_redis_roundtrip_seconds_count"] == 2
     assert after["duet_postgres_roundtrip_seconds_count"] == 2
-    assert after["duet_webhook_outbox_pending"] == 0
+    # The outbox is every node's (earlier tests' deliveries may still wait in this database).
+    pending = "SELECT count(*) FROM webhook_deliveries WHERE status = 'pending'"
+    assert after["duet_webhook_outbox_pending"] == await db.fetchval(pending)
 
 
 async def test_rate_limit_refusals_are_counted_by_limit(aiohttp_client, settings):
@@ -150,3 +153,30 @@ async def test_the_grafana_dashboard_asks_only_for_metrics_the_server_exports(me
     }  # fmt: skip
     assert len(asked) >= 15
     assert asked <= exported, asked - exported
+
+
+async def test_the_outbox_lag_is_the_oldest_waiting_delivery(metrics_client, db):
+    before = await scrape(metrics_client)
+    organization = await db.fetchval(
+        "INSERT INTO organizations (id, name, created_at) VALUES (gen_random_uuid(), 'o', 0)"
+        " RETURNING id"
+    )
+    webhook = await db.fetchval(
+        "INSERT INTO webhooks (id, organization_id, url, secret, events, created_at)"
+        " VALUES (gen_random_uuid(), $1, 'http://hook.test', 'x', '{}', 0) RETURNING id",
+        organization,
+    )
+    created = now_ms() - 90_000
+    await db.execute(
+        "INSERT INTO webhook_deliveries (id, webhook_id, event, payload, created_at,"
+        " next_attempt_at) VALUES (gen_random_uuid(), $1, 'session.ended', '{}', $2, $3)",
+        webhook, created, now_ms() + 3_600_000,  # not due: the delivery worker leaves it
+    )  # fmt: skip
+    figures = await scrape(metrics_client)
+    assert figures["duet_webhook_outbox_pending"] == before["duet_webhook_outbox_pending"] + 1
+    # The oldest waiting delivery is at least this one's age (earlier tests' may be older).
+    assert figures["duet_webhook_outbox_lag_seconds"] >= 90
+    await db.execute("DELETE FROM organizations WHERE id = $1", organization)
+    assert (await scrape(metrics_client))["duet_webhook_outbox_pending"] == before[
+        "duet_webhook_outbox_pending"
+    ]

@@ -37,6 +37,7 @@ from runner.limits import RunLimits, RunResult, SandboxCheck
 from runner.local import LocalSessions
 from runner.native import build_launcher, build_native_supervisor
 from runner.sandbox import SessionContext
+from runner.spawn import SpawnedProcess, spawn
 from runner.standby import Standby
 from runner.streaming import OutputCallback, drive, read_available
 from runner.supervisor_spec import (
@@ -451,14 +452,9 @@ class BubblewrapSandbox(LocalSessions):
                 notes.append("no per-run cgroup: memory limited by RLIMIT_AS")
             args = self._wrapped(args, cgroup)
 
-            proc = await asyncio.create_subprocess_exec(
-                *args,
-                stdin=asyncio.subprocess.PIPE,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE,
-                pass_fds=pass_fds,
-                env={"PATH": "/usr/bin:/bin"},
-                start_new_session=True,
+            # Not asyncio's subprocess: under uvloop it forks the server (runner/spawn.py).
+            proc = await spawn(
+                args, env={"PATH": "/usr/bin:/bin"}, pass_fds=pass_fds, start_new_session=True
             )
         except BaseException:
             for fd in fds:
@@ -482,7 +478,7 @@ class _Box:
 
     def __init__(
         self,
-        proc: asyncio.subprocess.Process,
+        proc: SpawnedProcess,
         control_w: int,
         status_r: int,
         info_r: int,
@@ -630,9 +626,7 @@ async def _end(box: _Box) -> None:
                 with contextlib.suppress(OSError):
                     os.close(fd)
         box.status_r = box.info_r = -1
-        for stream in (box.proc.stdin, box.proc.stdout, box.proc.stderr):
-            if stream is not None and hasattr(stream, "close"):
-                stream.close()
+        box.proc.close_pipes()
         if box.cgroup is not None:
             cgroup, box.cgroup = box.cgroup, None
             await asyncio.to_thread(_cleanup_cgroup, cgroup)

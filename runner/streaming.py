@@ -15,6 +15,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Literal
 
+from runner.spawn import ChildProcess
+
 StreamName = Literal["stdout", "stderr"]
 OutputCallback = Callable[[StreamName, bytes], Awaitable[None]]
 
@@ -80,7 +82,7 @@ async def _feed_stdin(writer: asyncio.StreamWriter | None, data: bytes | None) -
 
 
 async def drive(
-    proc: asyncio.subprocess.Process,
+    proc: ChildProcess,
     *,
     stdin: bytes | None,
     on_output: OutputCallback,

@@ -6,8 +6,9 @@ time that grows with the server's memory (measured here: 2.5 ms at a few MiB, 11
 200 MiB, against 0.3-0.4 ms for Python's `subprocess`, which uses `vfork()`). A sandbox
 is spawned per run and per test of a test run, on the event loop's thread.
 
-So `spawn` starts the process with `subprocess.Popen` and hands its pipes to the running
-loop as streams; its exit is watched through a pidfd. `SpawnedProcess` offers what the
+So `spawn` starts the process with `subprocess.Popen` on pipes of its own and hands our
+ends to the running loop as streams (see `_parent_end` for who closes them); its exit is
+watched through a pidfd. `SpawnedProcess` offers what the
 sandbox uses of `asyncio.subprocess.Process`: `pid`, `stdin`, `stdout`, `stderr`,
 `returncode`, `wait()` and `kill()`. Unlike asyncio's, `wait()` waits for the exit only,
 not for the pipes to close: readers of stdout and stderr read them to their end anyway.
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import os
 import signal
 import subprocess
@@ -92,6 +94,16 @@ class SpawnedProcess:
             transport.close()
 
 
+def _parent_end(fd: int, mode: str) -> io.FileIO:
+    """Our end of a pipe as the file object a pipe transport takes. asyncio's transport
+    closes the file object, and so its fd. uvloop's closes the fd itself (libuv) and then
+    the file object as well: by then the fd's number may belong to a file another thread
+    just opened (a cgroup's), which that second close would take from it. So under uvloop
+    the file object must not own the fd."""
+    owns = isinstance(asyncio.get_running_loop(), asyncio.BaseEventLoop)
+    return io.FileIO(fd, mode, closefd=owns)
+
+
 async def spawn(
     args: Sequence[str],
     *,
@@ -101,32 +113,47 @@ async def spawn(
 ) -> SpawnedProcess:
     """Start `args` with its stdin, stdout and stderr piped; OSError when it cannot."""
     loop = asyncio.get_running_loop()
-    # Blocking, on purpose: vfork() then exec() returns in a fraction of a millisecond.
-    popen = subprocess.Popen(  # noqa: ASYNC220
-        list(args), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        env=dict(env), pass_fds=tuple(pass_fds), start_new_session=start_new_session,
-        bufsize=0,
-    )  # fmt: skip
-    assert popen.stdin is not None and popen.stdout is not None and popen.stderr is not None
+    stdin_r, stdin_w = os.pipe()
+    stdout_r, stdout_w = os.pipe()
+    stderr_r, stderr_w = os.pipe()
+    try:
+        # Blocking, on purpose: vfork() then exec() returns in a fraction of a millisecond.
+        popen = subprocess.Popen(  # noqa: ASYNC220
+            list(args), stdin=stdin_r, stdout=stdout_w, stderr=stderr_w, env=dict(env),
+            pass_fds=tuple(pass_fds), start_new_session=start_new_session,
+        )  # fmt: skip
+    except BaseException:
+        for fd in (stdin_w, stdout_r, stderr_r):
+            os.close(fd)
+        raise
+    finally:
+        for fd in (stdin_r, stdout_w, stderr_w):
+            os.close(fd)
     transports: list[asyncio.BaseTransport] = []
+    pending = [stdin_w, stdout_r, stderr_r]
     try:
         readers = []
-        for pipe in (popen.stdout, popen.stderr):
+        for fd in (stdout_r, stderr_r):
             reader = asyncio.StreamReader(loop=loop)
             transport, _ = await loop.connect_read_pipe(
-                lambda reader=reader: asyncio.StreamReaderProtocol(reader, loop=loop), pipe
+                lambda reader=reader: asyncio.StreamReaderProtocol(reader, loop=loop),
+                _parent_end(fd, "rb"),
             )
+            pending.remove(fd)
             transports.append(transport)
             readers.append(reader)
         write_transport, write_protocol = await loop.connect_write_pipe(
-            lambda: asyncio.streams.FlowControlMixin(loop=loop), popen.stdin
+            lambda: asyncio.streams.FlowControlMixin(loop=loop), _parent_end(stdin_w, "wb")
         )
+        pending.remove(stdin_w)
         transports.append(write_transport)
         writer = asyncio.StreamWriter(write_transport, write_protocol, None, loop)
         return SpawnedProcess(popen, writer, readers[0], readers[1], transports)
     except BaseException:
         for transport in transports:
             transport.close()
+        for fd in pending:
+            os.close(fd)
         popen.kill()
         popen.wait()
         raise

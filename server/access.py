@@ -20,6 +20,7 @@ from aiohttp import web
 
 from schema.errors import ApiError, ErrorCode
 from schema.models import Session
+from server import activity
 from server.activity import Actor
 from server.auth.authenticate import optional_principal
 from server.auth.principal import Principal
@@ -201,3 +202,14 @@ def require_interviewer(caller: Caller, action: str) -> None:
 def require_self_or_interviewer(caller: Caller, participant_id: UUID, action: str) -> None:
     if caller.participant_id != participant_id and not caller.is_interviewer:
         raise ApiError(ErrorCode.FORBIDDEN, f"Only interviewers may {action} other participants")
+
+
+async def record_organization_change(
+    request: web.Request, principal: Principal, action: str, now: int, **details: object
+) -> None:
+    """A change to what an organization holds (its question bank, its templates), in
+    the activity log, by the caller from where it called."""
+    await activity.record(
+        request.app[POOL], Actor.of(principal, client_ip(request)), action, now,
+        organization_id=principal.organization_id, details=details,
+    )  # fmt: skip

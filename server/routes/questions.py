@@ -18,12 +18,10 @@ from schema.clock import now_ms
 from schema.errors import ApiError, ErrorCode, invalid
 from schema.models.questions import PromptPreview, PromptPreviewRequest, QuestionRequest
 from schema.models.test_runs import TestResult, TrialRequest, TrialResult
-from server import activity, questions
-from server.access import READ, WRITE
-from server.activity import Actor
+from server import questions
+from server.access import READ, WRITE, record_organization_change
 from server.auth.authenticate import require_organization_member
 from server.auth.principal import Principal
-from server.http.rate_limits import client_ip
 from server.http.requests import check_size, page_limit, read_json, uuid_param
 from server.http.responses import envelope
 from server.markdown_html import render_markdown
@@ -80,15 +78,6 @@ async def _question_body(request: web.Request) -> QuestionRequest:
     return body
 
 
-async def _record(
-    request: web.Request, principal: Principal, action: str, now: int, **details: object
-) -> None:
-    await activity.record(
-        request.app[POOL], Actor.of(principal, client_ip(request)), action, now,
-        organization_id=principal.organization_id, details=details,
-    )  # fmt: skip
-
-
 @routes.post(_QUESTIONS)
 async def create_question(request: web.Request) -> web.Response:
     principal = await _bank_caller(request, WRITE)
@@ -97,7 +86,7 @@ async def create_question(request: web.Request) -> web.Response:
     question = await questions.create_question(
         request.app[POOL], principal.organization_id, body, _author(principal), now
     )
-    await _record(
+    await record_organization_change(
         request, principal, "question_created", now, questionId=str(question.id),
         title=question.title,
     )  # fmt: skip
@@ -125,7 +114,7 @@ async def update_question(request: web.Request) -> web.Response:
     question = await questions.update_question(
         request.app[POOL], principal.organization_id, question_id, body, _author(principal), now
     )
-    await _record(
+    await record_organization_change(
         request, principal, "question_updated", now, questionId=str(question.id),
         version=question.version,
     )  # fmt: skip
@@ -138,7 +127,9 @@ async def delete_question(request: web.Request) -> web.Response:
     principal = await _bank_caller(request, WRITE)
     now = now_ms()
     await questions.delete_question(request.app[POOL], principal.organization_id, question_id, now)
-    await _record(request, principal, "question_deleted", now, questionId=str(question_id))
+    await record_organization_change(
+        request, principal, "question_deleted", now, questionId=str(question_id)
+    )
     return web.Response(status=204)
 
 
@@ -174,7 +165,9 @@ async def try_solution(request: web.Request) -> web.Response:
         on_result=_ignore,
     )  # fmt: skip
     passed = sum(result.passed for result in results)
-    await _record(request, principal, "question_solution_tried", now_ms(), passed=passed)
+    await record_organization_change(
+        request, principal, "question_solution_tried", now_ms(), passed=passed
+    )
     return envelope(
         TrialResult(
             total=len(results), passed=passed, failed=len(results) - passed,

@@ -23,12 +23,10 @@ from schema.models.templates import (
     TemplatesInitialized,
     TemplateUpdate,
 )
-from server import activity, questions, templates
-from server.access import READ, WRITE
-from server.activity import Actor
+from server import questions, templates
+from server.access import READ, WRITE, record_organization_change
 from server.auth.authenticate import require_organization_member
 from server.auth.principal import Principal
-from server.http.rate_limits import client_ip
 from server.http.requests import read_json, uuid_param
 from server.http.responses import envelope
 from server.question_files import example_questions
@@ -48,15 +46,6 @@ def _filter(request: web.Request, name: str, allowed: tuple[str, ...]) -> str | 
     if value is not None and value not in allowed:
         raise invalid(f"{name} must be one of {', '.join(allowed)}")
     return value
-
-
-async def _record(
-    request: web.Request, principal: Principal, action: str, now: int, **details: object
-) -> None:
-    await activity.record(
-        request.app[POOL], Actor.of(principal, client_ip(request)), action, now,
-        organization_id=principal.organization_id, details=details,
-    )  # fmt: skip
 
 
 @routes.get(_TEMPLATES)
@@ -91,7 +80,7 @@ async def initialize(request: web.Request) -> web.Response:
         for item in saved
     ]  # fmt: skip
     new_questions = sum(1 for question in loaded if question.created)
-    await _record(
+    await record_organization_change(
         request, principal, "templates_initialized", now, templates=created,
         questions=[str(question.id) for question in loaded if question.created],
     )  # fmt: skip
@@ -113,7 +102,7 @@ async def create_template(request: web.Request) -> web.Response:
         request.app[POOL], principal.organization_id, body,
         request.app[SETTINGS].kube_settings(), now,
     )  # fmt: skip
-    await _record(
+    await record_organization_change(
         request, principal, "template_created", now, templateId=str(template.id),
         name=template.name,
     )  # fmt: skip
@@ -139,7 +128,7 @@ async def update_template(request: web.Request) -> web.Response:
         request.app[POOL], principal.organization_id, template_id, update,
         request.app[SETTINGS].kube_settings(), now,
     )  # fmt: skip
-    await _record(
+    await record_organization_change(
         request, principal, "template_updated", now, templateId=str(template.id),
         fields=sorted(update.changes()),
     )  # fmt: skip
@@ -154,5 +143,7 @@ async def deprecate_template(request: web.Request) -> web.Response:
     template = await templates.deprecate_template(
         request.app[POOL], principal.organization_id, template_id, now
     )
-    await _record(request, principal, "template_deprecated", now, templateId=str(template.id))
+    await record_organization_change(
+        request, principal, "template_deprecated", now, templateId=str(template.id)
+    )
     return envelope(template)

@@ -88,8 +88,10 @@ async def reconcile_presence(
             return {}
         await connection.execute(_SET_OFFLINE, *_columns(second.offline))
         went = {session_id: sorted(ids) for session_id, ids in second.offline.items()}
-        for session_id, participant_ids in went.items():
-            await announce(session_id, participant_ids)
+    # Once committed: a client that hears `user_leave` and reads the participants must
+    # find them offline.
+    for session_id, participant_ids in went.items():
+        await announce(session_id, participant_ids)
     log.info("set %d participants offline after a node crash",
              sum(map(len, went.values())))  # fmt: skip
     return went

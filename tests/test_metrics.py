@@ -4,11 +4,14 @@ reports moves with what the node does (edits, fan-out, rate-limit refusals, runs
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from aiohttp.test_utils import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from schema.clock import now_ms
@@ -38,6 +41,25 @@ async def scrape(client) -> dict[str, float]:
     return samples
 
 
+@contextlib.asynccontextmanager
+async def writer_and_reader(
+    writer_node: TestClient, reader_node: TestClient, code: str
+) -> AsyncIterator[tuple[YjsPeer, WebSocketYjsPeer]]:
+    """A room with `code`: its creator edits over Socket.IO on `writer_node`, and the
+    candidate reads over y-websocket on `reader_node`."""
+    room = await create_room(writer_node, code=code)
+    _, token = await join(writer_node, room, room.candidate_invite)
+    writer = YjsPeer()
+    await writer.connect(str(writer_node.make_url("/")), room.token)
+    reader = WebSocketYjsPeer(reader_node.session)
+    await reader.connect(str(reader_node.make_url(f"/yjs/{room.id}?token={token}")))
+    try:
+        yield writer, reader
+    finally:
+        await reader.close()
+        await writer.disconnect()
+
+
 async def test_metrics_are_off_without_a_token(client):
     await expect_error(await client.get("/metrics"), 404, "NOT_FOUND")
 
@@ -54,20 +76,11 @@ async def test_edits_fan_out_and_round_trips_show_in_the_figures(metrics_client,
     client = metrics_client
     before = await scrape(client)
     assert before["duet_rooms_open"] == 0 and before["duet_updates_received_total"] == 0
-    room = await create_room(client, code="x")
-    _, token = await join(client, room, room.candidate_invite)
-    writer = YjsPeer()
-    await writer.connect(str(client.make_url("/")), room.token)
-    reader = WebSocketYjsPeer(client.session)
-    await reader.connect(str(client.make_url(f"/yjs/{room.id}?token={token}")))
-    try:
+    async with writer_and_reader(client, client, "x") as (writer, reader):
         for index in range(3):
             await writer.insert(1 + index, "y")
         await eventually(lambda: reader.code == "xyyy", what="the edits at the peer")
         after = await scrape(client)
-    finally:
-        await reader.close()
-        await writer.disconnect()
     assert after["duet_rooms_open"] == 1
     assert after['duet_connections{kind="yjs"}'] == 2
     assert after["duet_updates_received_total"] == 3
@@ -124,19 +137,10 @@ async def test_updates_from_another_node_are_counted_with_their_lag(aiohttp_clie
     with_token = settings.model_copy(update={"metrics_token": TOKEN})
     node_a = await aiohttp_client(create_app(with_token))
     node_b = await aiohttp_client(create_app(with_token))
-    room = await create_room(node_a, code="ab")
-    _, token = await join(node_a, room, room.candidate_invite)
-    writer = YjsPeer()
-    await writer.connect(str(node_a.make_url("/")), room.token)
-    reader = WebSocketYjsPeer(node_b.session)
-    await reader.connect(str(node_b.make_url(f"/yjs/{room.id}?token={token}")))
-    try:
+    async with writer_and_reader(node_a, node_b, "ab") as (writer, reader):
         await writer.insert(2, "c")
         await eventually(lambda: reader.code == "abc", what="the edit on the other node")
         figures = await scrape(node_b)
-    finally:
-        await reader.close()
-        await writer.disconnect()
     assert figures["duet_updates_followed_total"] == 1
     assert figures["duet_updates_received_total"] == 0
     assert figures["duet_update_follow_lag_seconds_count"] == 1

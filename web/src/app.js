@@ -5,6 +5,9 @@ import { renderHome } from './home.js'
 import { renderProblem, renderSession } from './join.js'
 import { renderQuestionEditor } from './question_editor.js'
 import { renderBank } from './questions.js'
+import { startLook } from './theme.js'
+
+startLook()
 
 const root = document.getElementById('app')
 const session = location.pathname.match(/^\/s\/([0-9a-f]{8})\/?$/)

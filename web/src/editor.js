@@ -16,6 +16,8 @@ import { shell } from '@codemirror/legacy-modes/mode/shell'
 import { ruby } from '@codemirror/legacy-modes/mode/ruby'
 import * as Y from 'yjs'
 import { yCollab } from 'y-codemirror.next'
+import { oneDark } from '@codemirror/theme-one-dark'
+import { currentTheme, onLookChange } from './theme.js'
 
 const SYNTAX = {
   javascript: () => javascript(),
@@ -39,6 +41,8 @@ export function syntaxFor (language) {
 export function createEditor (parent, { ytext, awareness, language, onRun }) {
   const syntax = new Compartment()
   const editable = new Compartment()
+  const look = new Compartment()
+  const lookFor = (theme) => theme === 'dark' ? oneDark : []
   const undoManager = new Y.UndoManager(ytext)
   const view = new EditorView({
     parent,
@@ -52,10 +56,11 @@ export function createEditor (parent, { ytext, awareness, language, onRun }) {
         basicSetup,
         syntax.of(syntaxFor(language)),
         editable.of([]),
+        look.of(lookFor(currentTheme())),
         yCollab(ytext, awareness, { undoManager }),
         EditorView.theme({
           '&': { height: '100%' },
-          '.cm-scroller': { fontFamily: 'var(--mono)' },
+          '.cm-scroller': { fontFamily: 'var(--mono)', fontSize: 'var(--editor-font-size)' },
           // Room above the first line for the name label on a remote caret there.
           '.cm-content': { paddingTop: '14px' },
           '.cm-ySelectionInfo': { fontFamily: 'var(--sans)', opacity: 1, padding: '1px 4px', borderRadius: '3px' }
@@ -63,6 +68,7 @@ export function createEditor (parent, { ytext, awareness, language, onRun }) {
       ]
     })
   })
+  onLookChange(({ theme }) => view.dispatch({ effects: look.reconfigure(lookFor(theme)) }))
   return {
     view,
     setLanguage (name) {

@@ -6,6 +6,7 @@ import { io } from 'socket.io-client'
 import { api } from './api.js'
 import { h, clear, formatLeft } from './dom.js'
 import { createEditor } from './editor.js'
+import { lookControls } from './look_controls.js'
 import { languageOptions, shareLinks } from './home.js'
 import { renderProblem } from './join.js'
 import { EvaluationPanel } from './evaluation.js'
@@ -99,10 +100,11 @@ export async function renderRoom (root, session, seat) {
       }
     }, 'End interview')
     : null
+  const view = lookControls()
   const header = h('header.topbar', {},
     h('a.logo', { href: '/', title: 'New interview' }, 'Duet'),
     h('span.title', {}, session.title || 'Interview'),
-    picker, status, timeLeft, shareButton, endButton)
+    picker, status, timeLeft, view.toggle, shareButton, endButton, view.panel)
 
   // -- side panel with tabs ------------------------------------------------------------------
   const tabs = [['Console', runs.element], ['Tests', tests.element], ['History', runs.historyElement]]

@@ -117,3 +117,31 @@ async def test_the_view_menu_works_from_the_keyboard_and_fits_a_phone(site, brow
     assert await page.evaluate("document.documentElement.scrollWidth") <= 390
     box = await toggle.bounding_box()
     assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390
+
+
+async def test_the_shortcuts_sheet_opens_with_a_question_mark_but_not_while_typing(site, browser):
+    page = await page_with(browser, "light")
+    await create_interview(page, site.base)
+    sheet = page.get_by_role("dialog", name="Keyboard shortcuts")
+    # In the editor "?" is a character of the code.
+    await page.locator(".cm-content").click()
+    await page.keyboard.press("End")
+    await page.keyboard.type("?")
+    await expect(sheet).to_be_hidden()
+    assert "?" in await page.locator(".cm-content").inner_text()
+    # Elsewhere it opens the sheet, which lists the run shortcuts; Escape gives focus back.
+    run = page.get_by_role("button", name="Run", exact=True)
+    await run.focus()
+    await page.keyboard.press("?")
+    await expect(sheet).to_be_visible()
+    await expect(sheet).to_contain_text("Ctrl/Cmd + Shift + Enter")
+    await page.screenshot(path=artifact("room-shortcuts-1280.png"))
+    await page.keyboard.press("Escape")
+    await expect(sheet).to_be_hidden()
+    await expect(run).to_be_focused()
+    # And from the View menu.
+    await open_view_menu(page)
+    await page.get_by_role("button", name="Keyboard shortcuts (?)").click()
+    await expect(sheet).to_be_visible()
+    await page.get_by_role("button", name="Close").click()
+    await expect(sheet).to_be_hidden()

@@ -2,7 +2,7 @@
 import { h } from './dom.js'
 import { FONT_SIZES, chooseTheme, fontSize, onLookChange, setFontSize, themeChoice } from './theme.js'
 
-export function lookControls () {
+export function lookControls ({ onShortcuts } = {}) {
   const theme = h('select', {
     'aria-label': 'Theme',
     onchange: () => chooseTheme(theme.value)
@@ -15,7 +15,8 @@ export function lookControls () {
   const larger = h('button.secondary', { type: 'button', 'aria-label': 'Larger text', onclick: () => setFontSize(fontSize() + 1) }, 'A+')
   const panel = h('div.popover.look-panel', { hidden: true, role: 'group', 'aria-label': 'View settings' },
     h('label', {}, 'Theme ', theme),
-    h('div.font-row', {}, 'Font size ', smaller, size, larger))
+    h('div.font-row', {}, 'Font size ', smaller, size, larger),
+    onShortcuts ? h('button.link-button', { type: 'button', onclick: () => { panel.hidden = true; toggle.setAttribute('aria-expanded', 'false'); onShortcuts() } }, 'Keyboard shortcuts (?)') : null)
   const toggle = h('button.secondary.look-toggle', {
     type: 'button',
     'aria-label': 'View settings',

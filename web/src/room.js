@@ -7,6 +7,7 @@ import { api } from './api.js'
 import { h, clear, formatLeft } from './dom.js'
 import { createEditor } from './editor.js'
 import { lookControls } from './look_controls.js'
+import { shortcutsSheet } from './shortcuts.js'
 import { languageOptions, shareLinks } from './home.js'
 import { renderProblem } from './join.js'
 import { EvaluationPanel } from './evaluation.js'
@@ -100,11 +101,12 @@ export async function renderRoom (root, session, seat) {
       }
     }, 'End interview')
     : null
-  const view = lookControls()
+  const shortcuts = shortcutsSheet()
+  const view = lookControls({ onShortcuts: shortcuts.open })
   const header = h('header.topbar', {},
     h('a.logo', { href: '/', title: 'New interview' }, 'Duet'),
     h('span.title', {}, session.title || 'Interview'),
-    picker, status, timeLeft, view.toggle, shareButton, endButton, view.panel)
+    picker, status, timeLeft, view.toggle, shareButton, endButton, view.panel, shortcuts.element)
 
   // -- side panel with tabs ------------------------------------------------------------------
   const tabs = [['Console', runs.element], ['Tests', tests.element], ['History', runs.historyElement]]

@@ -198,6 +198,17 @@ class QuestionChanged(Event):
     timestamp: int
 
 
+class TimerChanged(Event):
+    """An interviewer started, paused or reset the interview timer."""
+
+    NAME = "timer_changed"
+    running: bool
+    elapsed_ms: int
+    started_at: int | None
+    by: str | None
+    timestamp: int
+
+
 # -- test runs -----------------------------------------------------------------------------------
 
 
@@ -272,5 +283,5 @@ EVENTS: tuple[type[Event], ...] = (
     CodeChange, LanguageChange, CursorPosition, UserJoin, UserLeave, UserRemoved, Throttled,
     ErrorEvent, RunStarted, RunOutput, RunError, RunFinished, PodPending, PodReady,
     PodProgress, PodFailed, QuestionChanged, TestRunStarted, TestResultEvent, TestRunFinished,
-    NoteAdded, NoteUpdated, NoteDeleted,
+    NoteAdded, NoteUpdated, NoteDeleted, TimerChanged,
 )  # fmt: skip

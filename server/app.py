@@ -12,6 +12,7 @@ import logging
 import time
 from collections.abc import AsyncIterator
 
+import asyncpg
 import redis.asyncio as redis
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -34,6 +35,7 @@ from server.http.middleware import cors_middleware, error_middleware
 from server.http.parser_refusals import quiet_parser_refusals
 from server.http.rate_counter import RateCounter
 from server.http.rate_limits import rate_limit_middleware
+from server.interview_timer import pause_timer_if_running
 from server.languages import SESSION_LANGUAGES
 from server.metrics import Metrics
 from server.realtime import websockets
@@ -57,6 +59,7 @@ from server.routes import (
     session_question,
     templates,
 )
+from server.routes import interview_timer as timer_routes
 from server.routes import metrics as metrics_routes
 from server.routes import runs as run_routes
 from server.routes import sessions as session_routes
@@ -192,7 +195,7 @@ async def _collaboration(app: web.Application) -> AsyncIterator[None]:
     lifecycle = SessionLifecycle(
         pool, relay, rooms, sweep=lambda now: sweep_expired_sessions(pool, cache, now)
     )
-    _hook_into_closing(lifecycle, rooms, runs, test_runs, cache)
+    _hook_into_closing(pool, lifecycle, rooms, runs, test_runs, cache)
     app[ROOMS], app[GATEWAY], app[HEARTBEAT], app[LIFECYCLE] = rooms, gateway, heartbeat, lifecycle
     await relay.start()
     await rooms.start()
@@ -205,6 +208,7 @@ async def _collaboration(app: web.Application) -> AsyncIterator[None]:
 
 
 def _hook_into_closing(
+    pool: asyncpg.Pool,
     lifecycle: SessionLifecycle,
     rooms: LocalRooms,
     runs: RunManager,
@@ -225,6 +229,12 @@ def _hook_into_closing(
         # Nothing runs there any more: a session's pod (Kubernetes runner) can go now.
         await runs.release_session(event.session_id)
 
+    async def stop_timer(event: SessionClosed) -> None:
+        # The interview's clock stops where the interview did (a deleted or expired
+        # session's row is gone with it).
+        if event.reason == "ended":
+            await pause_timer_if_running(pool, event.session_id, now_ms())
+
     async def forget_keys(event: SessionClosed) -> None:
         # An expired session's keys go inside the expiry sweep; an ended one stays readable.
         if event.reason == "deleted":
@@ -233,6 +243,7 @@ def _hook_into_closing(
     lifecycle.on_closed(disconnect, every_node=True)
     lifecycle.on_closed(stop_runs, every_node=True)
     lifecycle.on_closed(release_runtime)
+    lifecycle.on_closed(stop_timer)
     lifecycle.on_closed(forget_keys)
 
 
@@ -327,7 +338,7 @@ def create_app(settings: Settings) -> web.Application:
     for module in (
         session_routes, participants, run_routes, test_run_routes, runtime, notes, evaluations,
         auth, api_tokens, webhook_routes, activity_routes, questions, session_question,
-        templates, languages, health, metrics_routes, docs, websockets, pages,
+        templates, timer_routes, languages, health, metrics_routes, docs, websockets, pages,
     ):  # fmt: skip
         app.router.add_routes(module.routes)
     attach_socketio(app, settings)

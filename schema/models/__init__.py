@@ -130,6 +130,12 @@ from schema.models.templates import (
     TemplatesInitializedEnvelope,
     TemplateUpdate,
 )
+from schema.models.timer import (
+    InterviewTimer,
+    InterviewTimerEnvelope,
+    TimerAction,
+    TimerRequest,
+)
 from schema.models.webhooks import (
     CreatedWebhookEnvelope,
     CreateWebhookRequest,
@@ -176,6 +182,8 @@ __all__ = [
     "EvaluationRequest",
     "Health",
     "InitializedQuestion",
+    "InterviewTimer",
+    "InterviewTimerEnvelope",
     "Invite",
     "Invites",
     "JoinRequest",
@@ -244,6 +252,8 @@ __all__ = [
     "TemplateUpdate",
     "TemplatesInitialized",
     "TemplatesInitializedEnvelope",
+    "TimerAction",
+    "TimerRequest",
     "Title",
     "TokenGrant",
     "UpdateParticipantRequest",

@@ -261,6 +261,15 @@ OPERATIONS: tuple[Operation, ...] = (
               errors=(*_SESSION_ERRORS, ErrorCode.QUESTION_NOT_FOUND, *_BODY_ERRORS),
               description="A question of the session's organization, at `version` (default "
               "the latest); the room gets question_changed."),
+    Operation("get", f"{_SESSION}/timer", "The interview timer", models.InterviewTimerEnvelope,
+              tag="sessions", errors=_SESSION_ERRORS,
+              description="`elapsedMs` as of `serverTime`; while `running`, add the time "
+              "since."),
+    Operation("post", f"{_SESSION}/timer", "Start, pause or reset the timer (interviewers)",
+              models.InterviewTimerEnvelope, body=models.TimerRequest, tag="sessions",
+              errors=(*_SESSION_ERRORS, *_BODY_ERRORS),
+              description="`{\"action\": \"start\" | \"pause\" | \"reset\"}`; the room gets "
+              "timer_changed."),
     Operation("get", "/api/v1/templates", "The organization's templates, by name",
               models.TemplateListEnvelope, auth=_BANK_READ, tag="templates",
               errors=(ErrorCode.INVALID_REQUEST, ErrorCode.UNAUTHORIZED, ErrorCode.FORBIDDEN),

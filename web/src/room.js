@@ -6,6 +6,7 @@ import { io } from 'socket.io-client'
 import { api } from './api.js'
 import { h, clear, formatLeft } from './dom.js'
 import { createEditor } from './editor.js'
+import { InterviewTimer } from './interview_timer.js'
 import { lookControls } from './look_controls.js'
 import { shortcutsSheet } from './shortcuts.js'
 import { languageOptions, shareLinks } from './home.js'
@@ -61,6 +62,10 @@ export async function renderRoom (root, session, seat) {
   // -- header ------------------------------------------------------------------------------
   const status = h('span.status', { 'data-state': 'connecting' }, 'Connecting…')
   const timeLeft = h('span.time-left.muted')
+  const interviewTimer = new InterviewTimer({
+    sessionId: session.id, token: seat.token, canControl: isInterviewer && !ended,
+    onError: (message) => runs.showError(message)
+  })
   const picker = h('select.language', { 'aria-label': 'Language' })
   const available = await languageOptions()
   const fillPicker = (current) => {
@@ -106,7 +111,7 @@ export async function renderRoom (root, session, seat) {
   const header = h('header.topbar', {},
     h('a.logo', { href: '/', title: 'New interview' }, 'Duet'),
     h('span.title', {}, session.title || 'Interview'),
-    picker, status, timeLeft, view.toggle, shareButton, endButton, view.panel, shortcuts.element)
+    picker, status, interviewTimer.element, timeLeft, view.toggle, shareButton, endButton, view.panel, shortcuts.element)
 
   // -- side panel with tabs ------------------------------------------------------------------
   const tabs = [['Console', runs.element], ['Tests', tests.element], ['History', runs.historyElement]]
@@ -200,6 +205,9 @@ export async function renderRoom (root, session, seat) {
     runs.runButton.disabled = true
     tests.runButton.disabled = true
     tests.stopButton.hidden = true
+    interviewTimer.freeze()
+    // The server stopped the clock with the interview: show where it stopped.
+    interviewTimer.resync()
     if (endButton) endButton.remove()
     if (shareButton) shareButton.remove()
     if (sharePopover) sharePopover.remove()
@@ -226,6 +234,7 @@ export async function renderRoom (root, session, seat) {
     if (connectedBefore) {
       runs.resync()
       tests.resync()
+      interviewTimer.resync()
     }
     connectedBefore = true
   })
@@ -256,6 +265,7 @@ export async function renderRoom (root, session, seat) {
   provider.onSynced = () => setStatus('live', 'Live')
 
   // -- room events ---------------------------------------------------------------------------------
+  socket.on('timer_changed', (event) => interviewTimer.heard(event))
   socket.on('user_join', ({ user }) => people.joined(user))
   socket.on('user_leave', ({ userId }) => people.left(userId))
   socket.on('user_removed', ({ userId }) => people.removed(userId))
@@ -280,6 +290,7 @@ export async function renderRoom (root, session, seat) {
   }
   runs.resync()
   loadQuestion()
+  interviewTimer.resync()
 
   // -- time left ---------------------------------------------------------------------------------
   const tick = () => {

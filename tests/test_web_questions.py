@@ -316,14 +316,29 @@ async def test_a_question_set_during_the_interview_appears_and_a_test_run_stops(
     await page.get_by_role("button", name="Create interview").click()
     await page.locator("#open-room").click()
     await page.wait_for_selector(".cm-content")
-    # No question yet: no prompt pane, no Tests tab; the shortcut does nothing.
+    # No question yet: no prompt pane (nor its handle), no Tests tab.
     await expect(page.locator(".prompt-pane")).to_be_hidden()
+    await expect(page.get_by_role("separator", name="Resize the question pane")).to_be_hidden()
     await expect(page.locator("[data-tab=tests]")).to_be_hidden()
     session_id = await page.evaluate("window.duet.session.id")
     await api_call(site.base, "PUT", f"/sessions/{session_id}/question", access,
                    {"questionId": question["id"]})  # fmt: skip
     await expect(page.locator(".prompt-pane .prompt-title")).to_have_text("Add two numbers")
     await expect(page.locator("[data-tab=tests]")).to_be_visible()
+    # The question pane came with its handle: its line drags like the side panel's.
+    handle = page.get_by_role("separator", name="Resize the question pane")
+    await expect(handle).to_be_visible()
+    pane = page.locator(".prompt-pane")
+    before = (await pane.bounding_box())["width"]  # type: ignore[index]
+    box = await handle.bounding_box()
+    assert box is not None
+    x, y = box["x"] + box["width"] / 2, box["y"] + 100
+    await page.mouse.move(x, y)
+    await page.mouse.down()
+    await page.mouse.move(x + 80, y, steps=4)
+    await page.mouse.up()
+    after = (await pane.bounding_box())["width"]  # type: ignore[index]
+    assert abs(after - (before + 80)) <= 3, (before, after)
 
     await set_code(page, "import time\ntime.sleep(30)\n")
     await page.locator("[data-tab=tests]").click()

@@ -8,6 +8,7 @@ import { h, clear, formatLeft } from './dom.js'
 import { createEditor } from './editor.js'
 import { InterviewTimer } from './interview_timer.js'
 import { lookControls } from './look_controls.js'
+import { paneHandle } from './panes.js'
 import { shortcutsSheet } from './shortcuts.js'
 import { languageOptions, shareLinks } from './home.js'
 import { renderProblem } from './join.js'
@@ -133,10 +134,12 @@ export async function renderRoom (root, session, seat) {
 
   const editorHost = h('div.editor', { 'aria-label': 'Code editor' })
   const banner = h('div.banner', { hidden: true, role: 'status' })
+  const side = h('aside.side', {}, people.element, tabBar, tabBody)
   const workspace = h('main.workspace', {},
     promptPane.element,
     editorHost,
-    h('aside.side', {}, people.element, tabBar, tabBody))
+    side)
+  workspace.append(paneHandle(workspace, 'side'), paneHandle(workspace, 'prompt'))
   clear(root).append(h('div.room', { 'data-role': role }, header, banner, workspace))
 
   const editor = createEditor(editorHost, {

@@ -53,6 +53,10 @@ export function paneHandle (workspace, name) {
     if (!shown) return
     const edge = name === 'side' ? element.offsetLeft : element.offsetLeft + element.offsetWidth
     handle.style.left = `${edge - 4}px`
+    const [min, max] = bounds()
+    handle.setAttribute('aria-valuenow', String(Math.round(element.offsetWidth)))
+    handle.setAttribute('aria-valuemin', String(min))
+    handle.setAttribute('aria-valuemax', String(Math.round(max)))
   }
   new ResizeObserver(place).observe(workspace)
   requestAnimationFrame(() => {

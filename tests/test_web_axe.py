@@ -1,0 +1,67 @@
+"""axe-core (from npm, web/node_modules) in Chromium on every page of the app, in both
+themes: no serious or critical accessibility violation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.async_api import Page
+
+from tests.browser import artifact
+from tests.test_web_app import WAIT_MS, browser, create_interview, join_as, site
+
+__all__ = ["browser", "site"]
+
+AXE = Path(__file__).parent.parent / "web" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+async def themed_page(browser: Any, scheme: str, width: int = 1280) -> Page:
+    context = await browser.new_context(
+        viewport={"width": width, "height": 800}, color_scheme=scheme
+    )
+    page = await context.new_page()
+    page.set_default_timeout(WAIT_MS)
+    await page.add_init_script("window.__events = []")
+    return page
+
+
+async def serious_violations(page: Page) -> list[str]:
+    await page.add_script_tag(path=str(AXE))
+    found = await page.evaluate(
+        """async () => {
+            const result = await axe.run(document, { resultTypes: ['violations'] })
+            return result.violations
+                .filter(v => v.impact === 'serious' || v.impact === 'critical')
+                .map(v => `${v.id} (${v.impact}): ` +
+                    v.nodes.slice(0, 3).map(n => n.target.join(' ') + ' ' + n.failureSummary)
+                        .join(' | '))
+        }"""
+    )
+    return list(found)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+async def test_the_home_page_and_the_room(site, browser, scheme):
+    page = await themed_page(browser, scheme)
+    await page.goto(site.base + "/")
+    await page.wait_for_selector("text=Create interview")
+    assert await serious_violations(page) == []
+    links = await create_interview(page, site.base)
+    assert await serious_violations(page) == []
+    await page.screenshot(path=artifact(f"axe-room-{scheme}.png"))
+    candidate = await themed_page(browser, scheme)
+    await join_as(candidate, links["candidate"], "Cam Candidate")
+    assert await serious_violations(candidate) == []
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+async def test_the_join_problem_and_bank_pages(site, browser, scheme):
+    page = await themed_page(browser, scheme)
+    await page.goto(site.base + "/s/ffffffff")
+    await page.wait_for_selector("h1")
+    assert await serious_violations(page) == []
+    await page.goto(site.base + "/questions")
+    await page.wait_for_selector("h1")
+    assert await serious_violations(page) == []

@@ -4,27 +4,17 @@ themes: no serious or critical accessibility violation."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 from playwright.async_api import Page
 
 from tests.browser import artifact
-from tests.test_web_app import WAIT_MS, browser, create_interview, join_as, site
+from tests.test_web_app import browser, create_interview, join_as, site
+from tests.test_web_look import page_with
 
 __all__ = ["browser", "site"]
 
 AXE = Path(__file__).parent.parent / "web" / "node_modules" / "axe-core" / "axe.min.js"
-
-
-async def themed_page(browser: Any, scheme: str, width: int = 1280) -> Page:
-    context = await browser.new_context(
-        viewport={"width": width, "height": 800}, color_scheme=scheme
-    )
-    page = await context.new_page()
-    page.set_default_timeout(WAIT_MS)
-    await page.add_init_script("window.__events = []")
-    return page
 
 
 async def serious_violations(page: Page) -> list[str]:
@@ -44,21 +34,21 @@ async def serious_violations(page: Page) -> list[str]:
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 async def test_the_home_page_and_the_room(site, browser, scheme):
-    page = await themed_page(browser, scheme)
+    page = await page_with(browser, scheme)
     await page.goto(site.base + "/")
     await page.wait_for_selector("text=Create interview")
     assert await serious_violations(page) == []
     links = await create_interview(page, site.base)
     assert await serious_violations(page) == []
     await page.screenshot(path=artifact(f"axe-room-{scheme}.png"))
-    candidate = await themed_page(browser, scheme)
+    candidate = await page_with(browser, scheme)
     await join_as(candidate, links["candidate"], "Cam Candidate")
     assert await serious_violations(candidate) == []
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 async def test_the_join_problem_and_bank_pages(site, browser, scheme):
-    page = await themed_page(browser, scheme)
+    page = await page_with(browser, scheme)
     await page.goto(site.base + "/s/ffffffff")
     await page.wait_for_selector("h1")
     assert await serious_violations(page) == []

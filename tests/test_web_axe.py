@@ -6,11 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Page
+from playwright.async_api import Page, expect
 
 from tests.browser import artifact
 from tests.test_web_app import browser, create_interview, join_as, site
 from tests.test_web_look import page_with
+from tests.test_web_questions import QUESTION, an_account, api_call, sign_in
 
 __all__ = ["browser", "site"]
 
@@ -55,3 +56,22 @@ async def test_the_join_problem_and_bank_pages(site, browser, scheme):
     await page.goto(site.base + "/questions")
     await page.wait_for_selector("h1")
     assert await serious_violations(page) == []
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+async def test_the_signed_in_bank_and_the_question_editor(site, browser, scheme):
+    access = await an_account(site.base, f"axe{scheme}")
+    question = (await api_call(site.base, "POST", "/questions", access, QUESTION))["data"]
+    page = await page_with(browser, scheme)
+    await page.goto(site.base + "/")
+    await page.get_by_role("button", name="Sign in").click()
+    await sign_in(page, f"axe{scheme}")
+    await expect(page.locator(".question-picker")).to_contain_text(QUESTION["title"])
+    assert await serious_violations(page) == []
+    await page.goto(site.base + "/questions")
+    await expect(page.locator("main")).to_contain_text(QUESTION["title"])
+    assert await serious_violations(page) == []
+    await page.goto(site.base + f"/questions/{question['id']}")
+    await expect(page.get_by_label("Title", exact=True)).to_have_value(QUESTION["title"])
+    assert await serious_violations(page) == []
+    await page.screenshot(path=artifact(f"question-editor-{scheme}.png"), full_page=True)

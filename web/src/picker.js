@@ -32,7 +32,7 @@ export class QuestionPicker {
     this.selected = null
     this.text = h('input', { type: 'search', placeholder: 'two sum', 'aria-label': 'Search questions' })
     this.tag = h('input', { type: 'search', placeholder: 'arrays', 'aria-label': 'Tag', size: '12' })
-    this.list = h('ul.question-choices', { role: 'radiogroup', 'aria-label': 'Questions' })
+    this.list = h('div.question-choices', { role: 'radiogroup', 'aria-label': 'Questions' })
     this.status = h('p.error', { role: 'alert' })
     let timer = null
     const later = () => { clearTimeout(timer); timer = setTimeout(() => this.load(), 250) }
@@ -52,7 +52,7 @@ export class QuestionPicker {
       checked: question ? this.selected && this.selected.id === question.id : !this.selected,
       onchange: () => { this.selected = question }
     })
-    return h('li', {}, h('label.question-choice', {}, input,
+    return h('div', {}, h('label.question-choice', {}, input,
       h('span.question-title', {}, question ? question.title : 'No question (a blank editor)'),
       question ? questionMeta(question) : null))
   }
@@ -72,7 +72,7 @@ export class QuestionPicker {
     if (this.selected) this.list.append(this.choice(this.selected))
     this.list.append(...shown.map((question) => this.choice(question)))
     if (!page.data.length) {
-      this.list.append(h('li.muted', {}, this.text.value || this.tag.value
+      this.list.append(h('p.muted', {}, this.text.value || this.tag.value
         ? 'No question matches.'
         : h('span', {}, 'The bank is empty. ', h('a', { href: '/questions' }, 'Add questions'))))
     }

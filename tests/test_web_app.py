@@ -48,7 +48,9 @@ async def new_page(browser: Any, width: int = 1280, height: int = 720) -> Page:
 
 
 async def record_events(page: Page) -> None:
-    await page.wait_for_function("window.duet && window.duet.socket")
+    # The editor is drawn before the document's first sync arrives; a test reads the
+    # document only once it holds the server's.
+    await page.wait_for_function("window.duet && window.duet.provider.synced")
     await page.evaluate(
         "window.duet.socket.onAny((name, data) => window.__events.push([name, data]))"
     )

@@ -74,9 +74,6 @@ class StreamEntry:
     id: StreamId
     update: bytes
     node: str
-    # The entry carries the checksum of the update its node applied and accepted: it was
-    # validated then, and these are the bytes validated, so a load need not parse it again.
-    checked: bool = False
 
 
 @dataclass(frozen=True)
@@ -87,7 +84,8 @@ class StreamRange:
     raw_ids: list[bytes]
     updates: list[bytes]
     nodes: list[bytes]
-    # See StreamEntry.checked.
+    # The entry carries the checksum of the update its node applied and accepted: it was
+    # validated then, and these are the bytes validated, so a load need not parse it again.
     checked: list[bool]
 
     @classmethod
@@ -121,10 +119,8 @@ class StreamRange:
 
     def entries(self) -> list[StreamEntry]:
         return [
-            StreamEntry(StreamId.parse(raw_id), update, node.decode(), checked)
-            for raw_id, update, node, checked in zip(
-                self.raw_ids, self.updates, self.nodes, self.checked, strict=True
-            )
+            StreamEntry(StreamId.parse(raw_id), update, node.decode())
+            for raw_id, update, node in zip(self.raw_ids, self.updates, self.nodes, strict=True)
         ]
 
 
@@ -151,11 +147,7 @@ def stream_fields(update: bytes, node: str) -> dict[str, bytes | str]:
 
 
 def _entry(raw_id: bytes, fields: dict[bytes, bytes]) -> StreamEntry:
-    update = fields[b"u"]
-    return StreamEntry(
-        StreamId.parse(raw_id), update, fields.get(b"n", b"").decode(),
-        checked=fields.get(b"c") == checksum(update),
-    )  # fmt: skip
+    return StreamEntry(StreamId.parse(raw_id), fields[b"u"], fields.get(b"n", b"").decode())
 
 
 @contextlib.contextmanager

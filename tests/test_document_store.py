@@ -49,9 +49,10 @@ async def test_an_entry_is_checked_only_with_the_checksum_of_its_own_update(clie
     await client.app[REDIS].xadd(
         stream, {"u": b"tampered", "n": "node-b", "c": checksum(b"original")}
     )
-    entries = (await store.read_range(room.id, StreamId(0, 0))).entries()
+    stream = await store.read_range(room.id, StreamId(0, 0))
+    entries = stream.entries()
     assert entries[0].id == appended
-    assert [(e.update, e.node, e.checked) for e in entries] == [
+    assert [(e.update, e.node, c) for e, c in zip(entries, stream.checked, strict=True)] == [
         (b"an update", "node-a", True), (b"bare", "node-b", False),
         (b"tampered", "node-b", False),
     ]  # fmt: skip

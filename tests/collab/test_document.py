@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import gc
 import os
 import random
 
@@ -20,6 +21,7 @@ from collab.document import (
     read_language,
     seed_update,
 )
+from collab.store import _CollectionPause
 from collab.update_v1 import ascii_mirror
 from tests.collab.conftest import b64
 
@@ -224,3 +226,24 @@ def test_a_checked_update_is_not_parsed_again_an_unchecked_one_is() -> None:
     with pytest.raises(DocumentLoadError) as info:
         load_doc(seed, [update, padded], [True, False])
     assert info.value.index == 1
+
+
+def test_overlapping_stream_reads_turn_collection_back_on_once_the_last_ends() -> None:
+    pause = _CollectionPause()
+    assert gc.isenabled()
+    first, second = pause(), pause()
+    first.__enter__()
+    second.__enter__()
+    # The first read ends while the second still waits on Redis.
+    first.__exit__(None, None, None)
+    assert not gc.isenabled()
+    second.__exit__(None, None, None)
+    assert gc.isenabled()
+    # Off before (someone else's choice): it stays off.
+    gc.disable()
+    try:
+        with pause():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -126,7 +126,7 @@ def load_doc(
     """
     doc = new_doc()
     if snapshot is not None:
-        _apply_stored(doc, [snapshot], [], -1)
+        _apply_stored(doc, [snapshot], [], -1)  # index -1: the snapshot
     stored = list(updates)
     for start in range(0, len(stored), LOAD_CHUNK):
         end = start + LOAD_CHUNK
@@ -142,7 +142,7 @@ def _apply_stored(doc: Doc, updates: Sequence[bytes], checked: Sequence[bool], f
                     inspect_update(update)
                 doc.apply_update(update)
             except (ProtocolError, ValueError, RuntimeError) as exc:
-                raise DocumentLoadError(first + offset if first >= 0 else -1, str(exc)) from exc
+                raise DocumentLoadError(first + offset, str(exc)) from exc
 
 
 def compact(snapshot: bytes | None, updates: Iterable[bytes]) -> bytes:
